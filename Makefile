@@ -1,0 +1,41 @@
+# The README's two commands: `make run` (the main job) and `make test` (the whole suite).
+# Each creates .venv when missing and installs what it needs; nothing else is assumed.
+
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed-stamp
+PLUGINS := $(wildcard plugins/*/pyproject.toml)
+
+.PHONY: run test lint typecheck unit bench bench-check clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+
+$(STAMP): pyproject.toml $(PLUGINS) | $(BIN)/python
+	$(BIN)/python -m pip install -q -e '.[dev]' $(foreach p,$(PLUGINS),-e $(dir $(p)))
+	touch $(STAMP)
+
+run: $(STAMP)
+	$(BIN)/gini-host run env-check
+
+test: lint typecheck unit
+
+lint: $(STAMP)
+	$(BIN)/ruff check gini_host tests plugins bench
+
+typecheck: $(STAMP)
+	$(BIN)/mypy --strict gini_host
+
+unit: $(STAMP)
+	$(BIN)/python -m pytest -q -p no:cacheprovider
+
+bench: $(STAMP)
+	$(BIN)/python -m bench
+
+bench-check: $(STAMP)
+	$(BIN)/python -m bench --check
+
+clean:
+	rm -rf $(VENV) .mypy_cache .pytest_cache .ruff_cache

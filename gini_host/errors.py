@@ -1,0 +1,117 @@
+"""Error types of gini-host.
+
+Every error carries its facts as attributes (plugin, stage, cycle, suggestions) and builds its
+message from them, so the CLI only formats and tests assert on facts rather than on wording.
+Errors that come from bad input (configuration, pipeline definitions, names the operator typed)
+derive from :class:`UsageError`; the CLI maps them to exit code 2.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+__all__ = [
+    "CycleError",
+    "DuplicateStageError",
+    "GiniHostError",
+    "PipelineError",
+    "PipelineProblem",
+    "StageFailure",
+    "StageTimeoutError",
+    "UnknownStageError",
+    "UsageError",
+]
+
+
+class GiniHostError(Exception):
+    """Base class of every error gini-host raises on purpose."""
+
+
+class UsageError(GiniHostError):
+    """Bad input from the operator or a plugin: the CLI reports it with exit code 2."""
+
+
+class DuplicateStageError(UsageError):
+    """Two owners registered the same stage id."""
+
+    def __init__(self, stage_id: str, first_owner: str | None, second_owner: str | None) -> None:
+        self.stage_id = stage_id
+        self.first_owner = first_owner
+        self.second_owner = second_owner
+        super().__init__(
+            f"stage {stage_id!r} is registered twice: by {_owner(first_owner)} "
+            f"and by {_owner(second_owner)}"
+        )
+
+
+class PipelineProblem(UsageError):
+    """One problem found while validating a pipeline; several are gathered in PipelineError."""
+
+
+class UnknownStageError(PipelineProblem):
+    """A pipeline names, or a stage requires, a stage id that is not registered."""
+
+    def __init__(
+        self,
+        stage_id: str,
+        *,
+        required_by: str | None = None,
+        suggestions: Sequence[str] = (),
+    ) -> None:
+        self.stage_id = stage_id
+        self.required_by = required_by
+        self.suggestions = tuple(suggestions)
+        where = f" (required by {required_by})" if required_by else ""
+        hint = f"; did you mean {_or_list(self.suggestions)}?" if self.suggestions else ""
+        super().__init__(f"unknown stage {stage_id!r}{where}{hint}")
+
+
+class CycleError(PipelineProblem):
+    """Stages require each other in a loop; ``cycle`` lists it in order, first id repeated last."""
+
+    def __init__(self, cycle: Sequence[str]) -> None:
+        self.cycle = tuple(cycle)
+        super().__init__("dependency cycle: " + " -> ".join(self.cycle))
+
+
+class PipelineError(UsageError):
+    """A pipeline failed validation; ``problems`` holds every problem found, not only the first."""
+
+    def __init__(self, name: str, problems: Sequence[PipelineProblem]) -> None:
+        self.name = name
+        self.problems = tuple(problems)
+        lines = "\n".join(f"  - {p}" for p in self.problems)
+        count = len(self.problems)
+        noun = "problem" if count == 1 else "problems"
+        super().__init__(f"pipeline {name!r} is invalid ({count} {noun}):\n{lines}")
+
+
+class StageTimeoutError(TimeoutError):
+    """A stage ran longer than its ``timeout``."""
+
+    def __init__(self, stage_id: str, timeout: float) -> None:
+        self.stage_id = stage_id
+        self.timeout = timeout
+        super().__init__(f"stage {stage_id!r} timed out after {timeout:g}s")
+
+
+class StageFailure(GiniHostError):
+    """A stage failed; raised (inside one ExceptionGroup) by ``PipelineResult.raise_for_status``."""
+
+    def __init__(self, stage_id: str, plugin: str | None, message: str) -> None:
+        self.stage_id = stage_id
+        self.plugin = plugin
+        self.message = message
+        owner = f" (plugin {plugin})" if plugin else ""
+        super().__init__(f"stage {stage_id}{owner} failed: {message}")
+
+
+def _owner(owner: str | None) -> str:
+    return f"plugin {owner!r}" if owner else "the host directly"
+
+
+def _or_list(items: Sequence[str]) -> str:
+    quoted = [repr(i) for i in items]
+    if len(quoted) <= 1:
+        return "".join(quoted)
+    return ", ".join(quoted[:-1]) + " or " + quoted[-1]

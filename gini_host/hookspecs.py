@@ -1,0 +1,194 @@
+"""Hook specifications: every hook a gini-host plugin may implement.
+
+A plugin implements any subset, each marked with :data:`gini_host.hookimpl`. Hooks that act
+per plugin (``gini_manifest``, ``gini_configure``, ``gini_preflight``, ``gini_plugin_init``,
+``gini_register_stages``, ``gini_register_pipelines``, ``gini_post_init``,
+``gini_shutdown``) are called plugin by plugin in the kernel's order (dependencies first), so
+every result and every error is attributed to its plugin; a plugin that raises in one of them
+is marked failed and the host goes on without it. Observer hooks (``gini_pipeline_start``,
+``gini_stage_start``, ``gini_stage_finish``, ``gini_pipeline_finish``) are called for all
+active plugins at once, from the thread that schedules the run, and are skipped entirely
+when no plugin implements them. The reference in ``docs/hooks.md`` is generated from this
+module.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING, Any
+
+from gini_host.markers import hookspec
+
+if TYPE_CHECKING:
+    from gini_host.stages.context import StageContext
+    from gini_host.stages.pipeline import Pipeline, PipelineSpec
+    from gini_host.stages.results import PipelineResult, StageResult
+    from gini_host.stages.stage import Stage
+
+# Every hook name a plugin may implement; anything else named ``gini_*`` is a mistake.
+HOOK_NAMES = (
+    "gini_manifest",
+    "gini_configure",
+    "gini_preflight",
+    "gini_plugin_init",
+    "gini_register_stages",
+    "gini_register_pipelines",
+    "gini_post_init",
+    "gini_shutdown",
+    "gini_pipeline_start",
+    "gini_stage_start",
+    "gini_stage_finish",
+    "gini_pipeline_finish",
+    "gini_add_commands",
+)
+
+
+@hookspec(firstresult=True)
+def gini_manifest() -> Any:
+    """Declare what packaging metadata cannot say about this plugin.
+
+    Name, version, summary and dependencies come from the plugin's installed distribution.
+    This hook adds priority, conflicts, incompatibilities, resource claims and tags.
+
+    :return: A :class:`gini_host.PluginManifest`, or None for the defaults.
+
+    Called once per plugin, before ordering, so it must not depend on other plugins.
+    """
+
+
+@hookspec
+def gini_configure(host: Any, config: Mapping[str, Any]) -> None:
+    """Receive this plugin's own configuration.
+
+    :param host: The :class:`gini_host.Host` being booted.
+    :param config: This plugin's table from the config file (``[plugin.NAME]``), or an
+        empty mapping.
+
+    Called per plugin in load order, right before ``gini_plugin_init``. Raising fails the
+    plugin (and its dependents), with the exception as the reason.
+    """
+
+
+@hookspec
+def gini_preflight(host: Any) -> Sequence[str] | None:
+    """Check that this plugin can work on this machine, before anything is initialized.
+
+    :param host: The :class:`gini_host.Host` being booted.
+    :return: None (or an empty list) when all is well, else problem strings. Returning
+        problems or raising fails the plugin and disables its dependents.
+
+    Called per plugin in load order by the ``core::preflight`` stage and by
+    ``gini-host preflight``.
+    """
+
+
+@hookspec
+def gini_plugin_init(host: Any) -> None:
+    """Initialize this plugin: open resources, register what it owns.
+
+    :param host: The :class:`gini_host.Host` being booted.
+
+    Called per plugin in load order after every preflight passed; a plugin's dependencies are
+    initialized before it. Raising fails the plugin and its dependents.
+    """
+
+
+@hookspec
+def gini_register_stages(host: Any) -> Sequence[Stage] | None:
+    """Contribute stages.
+
+    :param host: The :class:`gini_host.Host` being booted.
+    :return: Stages made with :func:`gini_host.stage`. Their ids become ``PLUGIN::name``,
+        and ``requires`` entries without ``::`` name stages of the same plugin.
+
+    Called per plugin in load order. If anything about a plugin's stages is wrong (a
+    duplicate id, not a stage), the plugin is failed and none of its stages stay registered.
+    """
+
+
+@hookspec
+def gini_register_pipelines(host: Any) -> Sequence[PipelineSpec] | None:
+    """Contribute named pipelines.
+
+    :param host: The :class:`gini_host.Host` being booted.
+    :return: :class:`gini_host.PipelineSpec` objects (or mappings with the same keys).
+
+    Called per plugin in load order after all stages are registered; pipelines are validated
+    when they are run or shown, so a pipeline may name stages of other plugins.
+    """
+
+
+@hookspec
+def gini_post_init(host: Any) -> None:
+    """Act once every plugin is initialized and every stage is registered.
+
+    :param host: The booted :class:`gini_host.Host`.
+
+    Called per plugin in load order. Raising fails the plugin; its stages are removed.
+    """
+
+
+@hookspec
+def gini_shutdown(host: Any) -> None:
+    """Release what the plugin holds.
+
+    :param host: The :class:`gini_host.Host` shutting down.
+
+    Called per initialized plugin in reverse load order, always (also after errors and
+    interrupts). Every plugin is called even if some raise; all errors are reported together.
+    """
+
+
+@hookspec
+def gini_pipeline_start(pipeline: Pipeline, run_id: str) -> None:
+    """Observe a run starting.
+
+    :param pipeline: The validated plan about to run.
+    :param run_id: The run's id, also bound to every log line of the run.
+
+    Called for every active plugin, from the scheduling thread.
+    """
+
+
+@hookspec
+def gini_stage_start(stage: Stage, context: StageContext) -> None:
+    """Observe a stage starting (or, in a dry run, being described).
+
+    :param stage: The stage.
+    :param context: The context the stage body receives.
+
+    Called from the scheduling thread right before the body is submitted; stages that are
+    skipped or cancelled before starting get only ``gini_stage_finish``.
+    """
+
+
+@hookspec
+def gini_stage_finish(stage: Stage, result: StageResult) -> None:
+    """Observe a stage's result, whatever it is (succeeded, failed, skipped, ...).
+
+    :param stage: The stage.
+    :param result: Its :class:`gini_host.StageResult`.
+
+    Called exactly once per stage of the plan, from the scheduling thread.
+    """
+
+
+@hookspec
+def gini_pipeline_finish(pipeline: Pipeline, result: PipelineResult) -> None:
+    """Observe a run's end, with every stage's result (also after failures and interrupts).
+
+    :param pipeline: The plan that ran.
+    :param result: Its :class:`gini_host.PipelineResult`.
+
+    Called for every active plugin, from the scheduling thread.
+    """
+
+
+@hookspec
+def gini_add_commands(cli: Any) -> None:
+    """Add subcommands to the ``gini-host`` command line.
+
+    :param cli: The root ``click.Group``; call ``cli.add_command(...)``.
+
+    Called for every active plugin after boot, before the command line is parsed.
+    """

@@ -1,0 +1,190 @@
+"""What a running stage sees: its config, earlier results, a typed shared store, a logger.
+
+One :class:`RunState` is shared by every stage of a run; each stage gets its own light
+:class:`StageContext` view over it, so parallel stages never share mutable per-stage fields.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Mapping
+from types import MappingProxyType
+from typing import TYPE_CHECKING, Any, Generic, TypeVar, cast, final, overload
+
+from loguru import logger
+
+if TYPE_CHECKING:
+    from loguru import Logger
+
+    from gini_host.stages.stage import Stage
+
+__all__ = ["ContextKey", "RunState", "SharedStore", "StageContext"]
+
+T = TypeVar("T")
+D = TypeVar("D")
+
+_EMPTY: Mapping[str, Any] = MappingProxyType({})
+
+
+@final
+class ContextKey(Generic[T]):
+    """A typed key of the shared store, like pytest's ``StashKey``.
+
+    Create one at module level (``REPORT = ContextKey[str]("report")``) and share the object:
+    the store is keyed on identity, so two plugins can never clash on a string.
+    """
+
+    __slots__ = ("name",)
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+
+    def __repr__(self) -> str:
+        return f"ContextKey({self.name!r})"
+
+
+@final
+class SharedStore:
+    """The typed store shared by the stages of one run; safe to use from parallel stages."""
+
+    __slots__ = ("_lock", "_values", "_writers")
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._values: dict[ContextKey[Any], Any] = {}
+        self._writers: dict[ContextKey[Any], str] = {}
+
+    def get(self, key: ContextKey[T]) -> T:
+        try:
+            return cast(T, self._values[key])
+        except KeyError:
+            raise KeyError(self._missing_message(key)) from None
+
+    def set(self, key: ContextKey[T], value: T, writer: str) -> None:
+        with self._lock:
+            self._values[key] = value
+            self._writers[key] = writer
+
+    def __contains__(self, key: object) -> bool:
+        return key in self._values
+
+    def writers(self) -> dict[str, str]:
+        """Key name -> id of the stage that last wrote it."""
+        with self._lock:
+            return {key.name: stage for key, stage in self._writers.items()}
+
+    def items(self) -> list[tuple[ContextKey[Any], Any]]:
+        with self._lock:
+            return list(self._values.items())
+
+    def _missing_message(self, key: ContextKey[Any]) -> str:
+        written = self.writers()
+        if not written:
+            return f"no value for {key!r}: nothing has been written to the shared store yet"
+        known = ", ".join(f"{name!r} (by {stage})" for name, stage in sorted(written.items()))
+        return f"no value for {key!r}; keys written so far: {known}"
+
+
+class RunState:
+    """State shared by every stage of one pipeline run."""
+
+    __slots__ = ("cancelled", "dry_run", "host", "results", "run_id", "store", "values")
+
+    def __init__(self, run_id: str, *, dry_run: bool = False, host: Any = None) -> None:
+        self.run_id = run_id
+        self.dry_run = dry_run
+        self.host = host
+        self.store = SharedStore()
+        #: Return values of finished stages, by stage id; written only by the scheduling loop.
+        self.values: dict[str, Any] = {}
+        self.results: Mapping[str, Any] = MappingProxyType(self.values)
+        #: Set when the whole run is cancelled (signal, fail-fast with running stages).
+        self.cancelled = threading.Event()
+
+
+class StageContext:
+    """The one argument of a stage function.
+
+    ``ctx.config`` is this stage's own config table, ``ctx.results["plugin::stage"]`` the return
+    value of a finished stage, ``ctx[key]`` the typed shared store, ``ctx.log`` a loguru logger
+    bound to the run and the stage, ``ctx.cancelled`` an event set when the stage should stop
+    (timeout or cancelled run), ``ctx.host`` the running host or None.
+    """
+
+    __slots__ = ("_cancelled", "_log", "_run", "config", "stage")
+
+    def __init__(
+        self, stage: Stage, run: RunState, config: Mapping[str, Any] | None = None
+    ) -> None:
+        self.stage = stage
+        self.config: Mapping[str, Any] = MappingProxyType(dict(config)) if config else _EMPTY
+        self._run = run
+        self._log: Logger | None = None
+        self._cancelled: threading.Event | None = None
+
+    @property
+    def stage_id(self) -> str:
+        return self.stage.id
+
+    @property
+    def run_id(self) -> str:
+        return self._run.run_id
+
+    @property
+    def dry_run(self) -> bool:
+        return self._run.dry_run
+
+    @property
+    def host(self) -> Any:
+        return self._run.host
+
+    @property
+    def results(self) -> Mapping[str, Any]:
+        return self._run.results
+
+    @property
+    def log(self) -> Logger:
+        # Bound lazily: most stages never log, and binding costs more than the rest of a no-op.
+        if self._log is None:
+            self._log = logger.bind(
+                run_id=self._run.run_id, stage=self.stage.id, plugin=self.stage.plugin
+            )
+        return self._log
+
+    @property
+    def cancelled(self) -> threading.Event:
+        # Created lazily; stored before the run flag is read so a concurrent cancel is not lost.
+        if self._cancelled is None:
+            event = threading.Event()
+            self._cancelled = event
+            if self._run.cancelled.is_set():
+                event.set()
+        return self._cancelled
+
+    def cancel(self) -> None:
+        """Ask this stage to stop (its timeout passed or the run is cancelled)."""
+        self.cancelled.set()
+
+    @overload
+    def get(self, key: ContextKey[T]) -> T | None: ...
+
+    @overload
+    def get(self, key: ContextKey[T], default: D) -> T | D: ...
+
+    def get(self, key: ContextKey[T], default: object = None) -> object:
+        """The stored value for ``key``, or ``default`` when no stage wrote it."""
+        return self._run.store.get(key) if key in self._run.store else default
+
+    def __getitem__(self, key: ContextKey[T]) -> T:
+        return self._run.store.get(key)
+
+    def __setitem__(self, key: ContextKey[T], value: T) -> None:
+        if not isinstance(key, ContextKey):
+            raise TypeError(f"shared store keys are ContextKey objects, got {key!r}")
+        self._run.store.set(key, value, self.stage.id)
+
+    def __contains__(self, key: object) -> bool:
+        return key in self._run.store
+
+    def __repr__(self) -> str:
+        return f"<StageContext {self.stage.id} run={self._run.run_id}>"

@@ -1,0 +1,333 @@
+"""The one scheduling loop that runs a pipeline, whatever strategy runs the stage bodies.
+
+The loop walks the plan with ``graphlib.TopologicalSorter`` (prepare / get_ready / done),
+starts what is ready as capacity and concurrency limits allow, and applies the failure
+policy: a failed stage's dependents are skipped (naming the failed stage); fail-fast starts
+nothing new after a failure; ``keep_going`` runs every branch not downstream of a failure;
+an optional stage's failure blocks nobody. Every result produced is kept, and every stage of
+the plan gets exactly one result.
+"""
+
+from __future__ import annotations
+
+import heapq
+import time
+import uuid
+from collections.abc import Callable, Mapping
+from graphlib import TopologicalSorter
+from typing import Any
+
+import attrs
+
+from gini_host.stages.context import RunState, StageContext
+from gini_host.stages.control import RunControl, RunInterrupted
+from gini_host.stages.pipeline import Pipeline
+from gini_host.stages.results import PipelineResult, StageResult, StageStatus
+from gini_host.stages.runner import describe_stage, run_stage
+from gini_host.stages.stage import Stage
+from gini_host.stages.strategies import SequentialStrategy, Strategy, ThreadStrategy
+
+__all__ = ["EXECUTORS", "RunObserver", "RunOptions", "execute", "new_run_id"]
+
+#: Executor name -> strategy factory taking ``max_workers``.
+EXECUTORS: dict[str, Callable[[int | None], Strategy]] = {
+    "sequential": SequentialStrategy,
+    "threads": ThreadStrategy,
+}
+
+#: How long running stages get to notice ``ctx.cancelled`` before they are marked cancelled.
+DEFAULT_GRACE = 2.0
+
+
+def new_run_id() -> str:
+    return uuid.uuid4().hex[:12]
+
+
+@attrs.frozen(slots=True)
+class RunObserver:
+    """Callbacks the loop makes from its own thread; None means nobody listens (no call)."""
+
+    pipeline_start: Callable[[Pipeline, str], None] | None = None
+    stage_start: Callable[[Stage, StageContext], None] | None = None
+    stage_finish: Callable[[Stage, StageResult], None] | None = None
+    pipeline_finish: Callable[[Pipeline, PipelineResult], None] | None = None
+
+
+def _check_limits(instance: object, attribute: object, value: Mapping[str, int]) -> None:
+    for tag, limit in value.items():
+        if not isinstance(limit, int) or limit < 1:
+            raise ValueError(f"limit for tag {tag!r} must be a whole number >= 1, got {limit!r}")
+
+
+@attrs.frozen(slots=True)
+class RunOptions:
+    """How to run a plan: failure policy, dry run, concurrency limits by stage tag."""
+
+    keep_going: bool = False
+    dry_run: bool = False
+    limits: Mapping[str, int] = attrs.field(factory=dict, validator=_check_limits)
+    stage_config: Mapping[str, Mapping[str, Any]] = attrs.field(factory=dict)
+    grace: float = DEFAULT_GRACE
+
+
+def execute(
+    pipeline: Pipeline,
+    strategy: Strategy,
+    *,
+    options: RunOptions = RunOptions(),
+    observer: RunObserver = RunObserver(),
+    control: RunControl | None = None,
+    host: Any = None,
+    run_id: str | None = None,
+    run: RunState | None = None,
+) -> PipelineResult:
+    """Run ``pipeline`` on ``strategy`` and return every stage's result.
+
+    ``run`` lets a caller share a store and earlier results; its ``dry_run`` is overridden.
+    """
+    if run is None:
+        run = RunState(run_id or new_run_id(), dry_run=options.dry_run, host=host)
+    else:
+        run.dry_run = options.dry_run
+    loop = _Loop(pipeline, strategy, options, observer, control or RunControl(), run)
+    return loop.run()
+
+
+class _Loop:
+    """State of one run of the scheduling loop."""
+
+    def __init__(
+        self,
+        pipeline: Pipeline,
+        strategy: Strategy,
+        options: RunOptions,
+        observer: RunObserver,
+        control: RunControl,
+        run: RunState,
+    ) -> None:
+        self.pipeline = pipeline
+        self.strategy = strategy
+        self.options = options
+        self.observer = observer
+        self.control = control
+        self.run_state = run
+        self.results: dict[str, StageResult] = {}
+        #: Stage id -> the failed (or cancelled) stage that keeps its dependents from running.
+        self.blocked: dict[str, str] = {}
+        self.stop_reason: str | None = None
+        self.running: dict[str, StageContext] = {}
+        self.tag_counts: dict[str, int] = dict.fromkeys(options.limits, 0)
+        self.sorter: TopologicalSorter[str] = TopologicalSorter()
+        self.position = {sid: i for i, sid in enumerate(pipeline.stages)}
+
+    # -- the loop -----------------------------------------------------------------------------
+
+    def run(self) -> PipelineResult:
+        started_at, clock = time.time(), time.perf_counter()
+        self.control.attach(self.run_state, self.strategy.wake)
+        if self.observer.pipeline_start is not None:
+            self.observer.pipeline_start(self.pipeline, self.run_state.run_id)
+        try:
+            self._schedule_all()
+        except (RunInterrupted, KeyboardInterrupt) as exc:
+            self.control.cancel(str(exc) or type(exc).__name__)
+            self._drain_after_cancel()
+        finally:
+            self.strategy.close()
+            self.control.detach()
+        self._settle_unfinished()
+        result = PipelineResult(
+            pipeline=self.pipeline.name,
+            run_id=self.run_state.run_id,
+            results={sid: self.results[sid] for sid in self.pipeline.stages},
+            started_at=started_at,
+            duration=time.perf_counter() - clock,
+            dry_run=self.options.dry_run,
+            interrupted=self.control.cancelled,
+        )
+        if self.observer.pipeline_finish is not None:
+            self.observer.pipeline_finish(self.pipeline, result)
+        return result
+
+    def _schedule_all(self) -> None:
+        sorter = self.sorter
+        for sid, deps in self.pipeline.requires.items():
+            sorter.add(sid, *deps)
+        sorter.prepare()
+        # Ready stages start in plan order, so a sequential run follows the plan exactly.
+        ready: list[tuple[int, str]] = []
+        held: list[tuple[int, str]] = []
+        while sorter.is_active():
+            if self.control.cancelled:
+                self._drain_after_cancel()
+                return
+            self._push_ready(ready)
+            for item in held:  # stages held back by a tag limit get another chance
+                heapq.heappush(ready, item)
+            held.clear()
+            if not ready and not self.running:
+                break  # nothing can progress; _settle_unfinished accounts for the rest
+            self._start_ready(ready, held)
+            if self.running:
+                for result in self.strategy.wait(None):
+                    self._finish(result)
+
+    def _push_ready(self, ready: list[tuple[int, str]]) -> None:
+        position = self.position
+        for sid in self.sorter.get_ready():
+            heapq.heappush(ready, (position[sid], sid))
+
+    def _start_ready(self, ready: list[tuple[int, str]], held: list[tuple[int, str]]) -> None:
+        capacity = self.strategy.capacity
+        while ready and len(self.running) < capacity:
+            item = heapq.heappop(ready)
+            sid = item[1]
+            stage = self.pipeline.stages[sid]
+            verdict = self._why_not_run(sid)
+            if verdict is not None:
+                self._record(self._unstarted(stage, *verdict))
+                self.sorter.done(sid)
+                self._push_ready(ready)
+                continue
+            if not self._take_limits(stage):
+                held.append(item)
+                continue
+            alone = not ready and not self.running
+            self._submit(stage, alone)
+
+    def _why_not_run(self, sid: str) -> tuple[StageStatus, str] | None:
+        for dep in self.pipeline.requires[sid]:
+            root = self.blocked.get(dep)
+            if root is not None:
+                self.blocked[sid] = root
+                what = (
+                    "was cancelled"
+                    if self.results[root].status is StageStatus.CANCELLED
+                    else "failed"
+                )
+                return StageStatus.SKIPPED, f"upstream stage {root} {what}"
+        if self.control.cancelled:
+            return StageStatus.CANCELLED, f"not started: run cancelled ({self.control.reason})"
+        if self.stop_reason is not None:
+            return StageStatus.SKIPPED, self.stop_reason
+        return None
+
+    def _submit(self, stage: Stage, alone: bool) -> None:
+        config = self.options.stage_config.get(stage.id)
+        ctx = StageContext(stage, self.run_state, config)
+        self.running[stage.id] = ctx
+        self.control.started(ctx)
+        if self.observer.stage_start is not None:
+            self.observer.stage_start(stage, ctx)
+        if self.options.dry_run:
+            why = self.pipeline.why(stage.id)
+            self.strategy.submit(lambda: describe_stage(stage, ctx, why), alone=True)
+        elif alone or isinstance(self.strategy, SequentialStrategy):
+            self.strategy.submit(lambda: self._inline(stage, ctx), alone=alone)
+        else:
+            self.strategy.submit(lambda: run_stage(stage, ctx, self.control), alone=False)
+
+    def _inline(self, stage: Stage, ctx: StageContext) -> StageResult:
+        self.control.enter_inline()
+        try:
+            return run_stage(stage, ctx, self.control)
+        finally:
+            self.control.exit_inline()
+
+    def _finish(self, result: StageResult) -> None:
+        sid = result.stage_id
+        self.running.pop(sid, None)
+        self.control.finished(sid)
+        self._release_limits(self.pipeline.stages[sid])
+        self._record(result)
+        self.sorter.done(sid)
+
+    def _record(self, result: StageResult) -> None:
+        sid = result.stage_id
+        self.results[sid] = result
+        status = result.status
+        if status is StageStatus.SUCCEEDED:
+            self.run_state.values[sid] = result.value
+        elif status is StageStatus.CANCELLED:
+            self.blocked.setdefault(sid, sid)
+        elif status is StageStatus.FAILED and not result.optional:
+            self.blocked[sid] = sid
+            if not self.options.keep_going and self.stop_reason is None:
+                self.stop_reason = (
+                    f"not started: the run stopped after {sid} failed (fail-fast; "
+                    "keep_going runs independent stages)"
+                )
+        if self.observer.stage_finish is not None:
+            self.observer.stage_finish(self.pipeline.stages[sid], result)
+
+    # -- concurrency limits by tag ------------------------------------------------------------
+
+    def _take_limits(self, stage: Stage) -> bool:
+        limits, counts = self.options.limits, self.tag_counts
+        if not limits:
+            return True
+        tags = [t for t in stage.tags if t in limits]
+        if any(counts[t] >= limits[t] for t in tags):
+            return False
+        for t in tags:
+            counts[t] += 1
+        return True
+
+    def _release_limits(self, stage: Stage) -> None:
+        for t in stage.tags:
+            if t in self.tag_counts:
+                self.tag_counts[t] -= 1
+
+    # -- cancellation -------------------------------------------------------------------------
+
+    def _drain_after_cancel(self) -> None:
+        """Give running stages the grace period to stop, then mark the rest cancelled."""
+        deadline = time.monotonic() + self.options.grace
+        while self.running:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                break
+            try:
+                finished = self.strategy.wait(left)
+            except (RunInterrupted, KeyboardInterrupt):
+                break  # a second interrupt: stop waiting at once
+            for result in finished:
+                self._finish(result)
+        for sid, ctx in list(self.running.items()):
+            ctx.cancel()
+            self._record(
+                StageResult(
+                    sid,
+                    StageStatus.CANCELLED,
+                    plugin=ctx.stage.plugin,
+                    reason=f"cancelled while running ({self.control.reason})",
+                    optional=ctx.stage.optional,
+                )
+            )
+        self.running.clear()
+
+    def _settle_unfinished(self) -> None:
+        """Give every stage that never got a result one: cancelled, or skipped if blocked."""
+        for sid, stage in self.pipeline.stages.items():
+            if sid in self.results:
+                continue
+            verdict = self._why_not_run(sid) or (
+                StageStatus.CANCELLED,
+                f"not started: run cancelled ({self.control.reason})",
+            )
+            self._record(self._unstarted(stage, *verdict))
+
+    def _unstarted(self, stage: Stage, status: StageStatus, reason: str) -> StageResult:
+        return StageResult(
+            stage.id, status, plugin=stage.plugin, reason=reason, optional=stage.optional
+        )
+
+
+def strategy_for(executor: str, max_workers: int | None) -> Strategy:
+    """The strategy registered under ``executor``; KeyError lists the known names."""
+    try:
+        factory = EXECUTORS[executor]
+    except KeyError:
+        known = ", ".join(sorted(EXECUTORS))
+        raise KeyError(f"unknown executor {executor!r}; known: {known}") from None
+    return factory(max_workers)

@@ -1,0 +1,269 @@
+"""The stage manager: the registry, the pipeline specs, planning and running.
+
+It works standalone (``StageManager()`` makes its own pluggy PluginManager with the
+hookspecs) or inside a host, which passes its own PluginManager so plugins observe runs.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import pluggy
+
+from gini_host import hookspecs
+from gini_host.errors import PipelineError, PipelineProblem, UnknownStageError, UsageError
+from gini_host.markers import PROJECT_NAME
+from gini_host.stages.context import RunState
+from gini_host.stages.control import RunControl
+from gini_host.stages.executors import (
+    RunObserver,
+    RunOptions,
+    execute,
+    new_run_id,
+    strategy_for,
+)
+from gini_host.stages.pipeline import Pipeline, PipelineSpec, build_pipeline, suggest
+from gini_host.stages.registry import StageRegistry
+from gini_host.stages.results import PipelineResult, StageResult
+from gini_host.stages.runner import run_stage
+from gini_host.stages.stage import Stage
+
+__all__ = ["StageManager"]
+
+
+class StageManager:
+    """Registers stages and pipeline specs, plans pipelines and runs them."""
+
+    def __init__(
+        self,
+        plugin_manager: pluggy.PluginManager | None = None,
+        registry: StageRegistry | None = None,
+    ) -> None:
+        if plugin_manager is None:
+            plugin_manager = pluggy.PluginManager(PROJECT_NAME)
+            plugin_manager.add_hookspecs(hookspecs)
+        self.plugin_manager = plugin_manager
+        self.registry = registry if registry is not None else StageRegistry()
+        self._specs: dict[str, PipelineSpec] = {}
+        self._lock = threading.Lock()
+
+    # -- stages -------------------------------------------------------------------------------
+
+    def register_stage(self, stage: Stage, plugin: str | None = None) -> Stage:
+        """Register ``stage``, owned by ``plugin`` (its id becomes ``plugin::name``)."""
+        if not isinstance(stage, Stage):
+            raise TypeError(f"expected a Stage (made with @stage), got {stage!r}")
+        if plugin is not None:
+            stage = stage.owned_by(plugin)
+        return self.registry.register(stage)
+
+    def unregister_plugin(self, plugin: str) -> list[str]:
+        """Remove every stage and pipeline spec ``plugin`` contributed."""
+        with self._lock:
+            for name in [n for n, s in self._specs.items() if s.source == plugin]:
+                del self._specs[name]
+        return self.registry.unregister_plugin(plugin)
+
+    def has_stage(self, stage_id: str) -> bool:
+        return self.registry.has(stage_id)
+
+    def get_stage(self, stage_id: str) -> Stage:
+        return self.registry.get(stage_id)
+
+    def stage_ids(self) -> list[str]:
+        return self.registry.ids()
+
+    # -- pipeline specs -----------------------------------------------------------------------
+
+    def register_pipeline(self, spec: PipelineSpec) -> PipelineSpec:
+        """Add a named pipeline spec; a name already taken raises, naming both sources."""
+        with self._lock:
+            existing = self._specs.get(spec.name)
+            if existing is not None:
+                raise UsageError(
+                    f"pipeline {spec.name!r} is declared twice: by {existing.source or '?'} "
+                    f"and by {spec.source or '?'}"
+                )
+            self._specs[spec.name] = spec
+        return spec
+
+    def pipeline_specs(self) -> list[PipelineSpec]:
+        with self._lock:
+            return list(self._specs.values())
+
+    def get_pipeline_spec(self, name: str) -> PipelineSpec:
+        try:
+            return self._specs[name]
+        except KeyError:
+            hint = suggest(name, self._specs)
+            more = f"; did you mean {', '.join(map(repr, hint))}?" if hint else ""
+            raise UsageError(f"unknown pipeline {name!r}{more}") from None
+
+    def build(self, name: str) -> Pipeline:
+        """Plan the named pipeline spec."""
+        spec = self.get_pipeline_spec(name)
+        return self.create_pipeline(spec.name, spec.stages, spec.description, spec.requires)
+
+    # -- planning -----------------------------------------------------------------------------
+
+    def create_pipeline(
+        self,
+        name: str,
+        stage_ids: Sequence[str],
+        description: str = "",
+        requires: Mapping[str, Sequence[str]] | None = None,
+    ) -> Pipeline:
+        """Validate and plan ``stage_ids`` and all they require; raise PipelineError."""
+        return build_pipeline(
+            name,
+            list(stage_ids),
+            self._lookup,
+            known_ids=self.registry.ids,
+            description=description,
+            extra_requires=requires,
+        )
+
+    def create_dry_run_pipeline(
+        self, name: str, stage_ids: Sequence[str], description: str = ""
+    ) -> Pipeline:
+        """The same plan as :meth:`create_pipeline`; run it with ``dry_run=True``.
+
+        Kept for parity with Gini's API: a plan does not depend on how it will be run.
+        """
+        return self.create_pipeline(name, stage_ids, description)
+
+    def validate_pipeline(
+        self,
+        stage_ids: Sequence[str] | PipelineSpec,
+        requires: Mapping[str, Sequence[str]] | None = None,
+    ) -> list[PipelineProblem]:
+        """Every problem of a would-be pipeline (empty when it is valid)."""
+        ids: Sequence[str]
+        if isinstance(stage_ids, PipelineSpec):
+            name, ids, requires = stage_ids.name, stage_ids.stages, stage_ids.requires
+        else:
+            name, ids = "<pipeline>", stage_ids
+        try:
+            self.create_pipeline(name, ids, requires=requires)
+        except PipelineError as exc:
+            return list(exc.problems)
+        return []
+
+    def plan(self, targets: Sequence[str], name: str | None = None) -> Pipeline:
+        """One plan for several targets, each a pipeline name or a stage id."""
+        stage_ids: list[str] = []
+        edges: dict[str, list[str]] = {}
+        descriptions: list[str] = []
+        problems: list[PipelineProblem] = []
+        for target in targets:
+            spec = self._specs.get(target)
+            if spec is not None:
+                stage_ids.extend(spec.stages)
+                for sid, deps in spec.requires.items():
+                    edges.setdefault(sid, []).extend(deps)
+                descriptions.append(spec.description)
+            elif self.registry.has(target):
+                stage_ids.append(target)
+            else:
+                known = [*self._specs, *self.registry.ids()]
+                problems.append(UnknownStageError(target, suggestions=suggest(target, known)))
+        plan_name = name or " ".join(targets)
+        if problems:
+            raise PipelineError(plan_name, problems)
+        description = descriptions[0] if len(targets) == 1 and descriptions else ""
+        return self.create_pipeline(plan_name, stage_ids, description, edges)
+
+    def _lookup(self, stage_id: str) -> Stage | None:
+        return self.registry.get(stage_id) if self.registry.has(stage_id) else None
+
+    # -- running ------------------------------------------------------------------------------
+
+    def execute_pipeline(
+        self,
+        pipeline: Pipeline,
+        *,
+        context: RunState | None = None,
+        executor: str = "sequential",
+        max_workers: int | None = None,
+        keep_going: bool = False,
+        dry_run: bool = False,
+        limits: Mapping[str, int] | None = None,
+        stage_config: Mapping[str, Mapping[str, Any]] | None = None,
+        control: RunControl | None = None,
+        host: Any = None,
+    ) -> PipelineResult:
+        """Run ``pipeline`` and return every stage's result (never raises for stage failures).
+
+        ``context`` is the shared run state to use (a fresh one when None); ``control`` lets
+        another thread or a signal handler cancel the run.
+        """
+        try:
+            strategy = strategy_for(executor, max_workers)
+        except KeyError as exc:
+            raise UsageError(exc.args[0]) from None
+        options = RunOptions(
+            keep_going=keep_going,
+            dry_run=dry_run,
+            limits=dict(limits or {}),
+            stage_config=dict(stage_config or {}),
+        )
+        return execute(
+            pipeline,
+            strategy,
+            options=options,
+            observer=self.observer(),
+            control=control,
+            host=host if context is None else context.host,
+            run_id=context.run_id if context is not None else None,
+            run=context,
+        )
+
+    def execute_stage(
+        self,
+        stage_id: str,
+        *,
+        context: RunState | None = None,
+        config: Mapping[str, Any] | None = None,
+    ) -> StageResult:
+        """Run one stage alone (its requirements are not run; use a pipeline for that)."""
+        from gini_host.stages.context import StageContext
+
+        stage = self.registry.get(stage_id)
+        run = context or RunState(new_run_id())
+        result = run_stage(stage, StageContext(stage, run, config))
+        if result.ok and result.status.value == "succeeded":
+            run.values[stage_id] = result.value
+        return result
+
+    def observer(self) -> RunObserver:
+        """Observer callbacks for the hooks some plugin implements; None for the rest."""
+        hook = self.plugin_manager.hook
+
+        def has(name: str) -> bool:
+            caller = getattr(hook, name, None)
+            return caller is not None and bool(caller.get_hookimpls())
+
+        return RunObserver(
+            pipeline_start=(
+                (lambda p, r: hook.gini_pipeline_start(pipeline=p, run_id=r))
+                if has("gini_pipeline_start")
+                else None
+            ),
+            stage_start=(
+                (lambda s, c: hook.gini_stage_start(stage=s, context=c))
+                if has("gini_stage_start")
+                else None
+            ),
+            stage_finish=(
+                (lambda s, r: hook.gini_stage_finish(stage=s, result=r))
+                if has("gini_stage_finish")
+                else None
+            ),
+            pipeline_finish=(
+                (lambda p, r: hook.gini_pipeline_finish(pipeline=p, result=r))
+                if has("gini_pipeline_finish")
+                else None
+            ),
+        )

@@ -1,0 +1,256 @@
+"""Pipelines: what plugins and config declare (:class:`PipelineSpec`) and the validated plan
+built from it (:class:`Pipeline`).
+
+A plan is the closure of its targets' requirements (a target pulls in what it requires, like
+make), in a deterministic dependency order whose ties keep the order stages were listed in.
+Validation gathers every problem (unknown ids with suggestions, cycles in order, edges that
+point nowhere) instead of stopping at the first.
+"""
+
+from __future__ import annotations
+
+import difflib
+import heapq
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from types import MappingProxyType
+from typing import Any
+
+import attrs
+
+from gini_host.errors import CycleError, PipelineError, PipelineProblem, UnknownStageError
+from gini_host.stages.stage import SEPARATOR, Stage
+
+__all__ = ["Pipeline", "PipelineSpec", "build_pipeline", "find_cycles", "suggest"]
+
+
+def _edges(value: Mapping[str, Iterable[str]] | None) -> Mapping[str, tuple[str, ...]]:
+    if not value:
+        return MappingProxyType({})
+    return MappingProxyType({k: tuple(v) for k, v in value.items()})
+
+
+@attrs.frozen(slots=True)
+class PipelineSpec:
+    """A named list of target stages, as a plugin or the config file declares it.
+
+    ``requires`` adds edges the stages themselves do not declare:
+    ``{"plugin::deploy": ["plugin::backup"]}``. ``source`` says who declared it.
+    """
+
+    name: str
+    stages: tuple[str, ...] = attrs.field(converter=tuple)
+    description: str = ""
+    requires: Mapping[str, tuple[str, ...]] = attrs.field(factory=dict, converter=_edges)
+    source: str = ""
+
+
+@attrs.frozen(slots=True, eq=False)
+class Pipeline:
+    """A validated, immutable plan.
+
+    ``stages`` maps id to :class:`Stage` in execution order; ``requires`` maps each id to the
+    ids it waits for (declared plus extra edges); ``layers`` groups stages that may run in
+    parallel; ``required_by`` says why each non-target stage is in the plan.
+    """
+
+    name: str
+    description: str
+    targets: tuple[str, ...]
+    stages: Mapping[str, Stage]
+    requires: Mapping[str, tuple[str, ...]]
+    layers: tuple[tuple[str, ...], ...]
+    required_by: Mapping[str, tuple[str, ...]]
+
+    @property
+    def order(self) -> tuple[str, ...]:
+        return tuple(self.stages)
+
+    def __len__(self) -> int:
+        return len(self.stages)
+
+    def __contains__(self, stage_id: object) -> bool:
+        return stage_id in self.stages
+
+    def why(self, stage_id: str) -> str:
+        """Why ``stage_id`` is in the plan, for people: a target, or required by whom."""
+        parts = []
+        if stage_id in self.targets:
+            parts.append("target")
+        if self.required_by[stage_id]:
+            parts.append("required by " + ", ".join(self.required_by[stage_id]))
+        return "; ".join(parts)
+
+    def dependents(self) -> dict[str, list[str]]:
+        """For each stage, the stages that require it (in plan order)."""
+        out: dict[str, list[str]] = {sid: [] for sid in self.stages}
+        for sid, deps in self.requires.items():
+            for dep in deps:
+                out[dep].append(sid)
+        return out
+
+
+def suggest(wanted: str, known: Iterable[str], n: int = 3) -> list[str]:
+    """Close matches for an unknown id; a bare name also matches the name part of ``p::name``."""
+    known = list(known)
+    matches = difflib.get_close_matches(wanted, known, n=n, cutoff=0.6)
+    if SEPARATOR not in wanted:
+        by_name = [k for k in known if k.split(SEPARATOR)[-1] == wanted]
+        matches = by_name + [m for m in matches if m not in by_name]
+    return matches[:n]
+
+
+def find_cycles(graph: Mapping[str, Sequence[str]]) -> list[tuple[str, ...]]:
+    """Every distinct cycle reachable in ``graph`` (id -> required ids), each in order.
+
+    A cycle is returned as ``(a, b, c, a)``: a requires b requires c requires a, rotated to
+    start at the node listed first in ``graph`` so the report does not depend on traversal.
+    """
+    position = {node: i for i, node in enumerate(graph)}
+    state: dict[str, int] = {}  # 1 = on the current path, 2 = done
+    seen: set[frozenset[str]] = set()
+    cycles: list[tuple[str, ...]] = []
+    for root in graph:
+        if root in state:
+            continue
+        path: list[str] = [root]
+        state[root] = 1
+        iters = [iter(graph.get(root, ()))]
+        while iters:
+            nxt = next(iters[-1], None)
+            if nxt is None:
+                state[path.pop()] = 2
+                iters.pop()
+                continue
+            if nxt not in graph:
+                continue
+            mark = state.get(nxt)
+            if mark == 1:
+                loop = path[path.index(nxt) :]
+                key = frozenset(loop)
+                if key not in seen:
+                    seen.add(key)
+                    start = min(range(len(loop)), key=lambda i: position[loop[i]])
+                    ordered = loop[start:] + loop[:start]
+                    cycles.append((*ordered, ordered[0]))
+            elif mark is None:
+                state[nxt] = 1
+                path.append(nxt)
+                iters.append(iter(graph.get(nxt, ())))
+    return cycles
+
+
+def build_pipeline(
+    name: str,
+    targets: Sequence[str],
+    lookup: Callable[[str], Stage | None],
+    *,
+    known_ids: Callable[[], Iterable[str]],
+    description: str = "",
+    extra_requires: Mapping[str, Sequence[str]] | None = None,
+) -> Pipeline:
+    """Validate and plan ``targets`` and everything they require; raise PipelineError."""
+    extra = dict(extra_requires or {})
+    problems: list[PipelineProblem] = []
+    stages, requires, required_by = _closure(targets, lookup, extra, known_ids, problems)
+    for source in extra:
+        if source not in stages:
+            problems.append(
+                PipelineProblem(
+                    f"extra requirement for {source!r} points nowhere: "
+                    "that stage is not in this pipeline"
+                )
+            )
+    problems.extend(CycleError(c) for c in find_cycles(requires))
+    if not targets:
+        problems.append(PipelineProblem("the pipeline names no stages"))
+    if problems:
+        raise PipelineError(name, problems)
+    order, layers = _plan_order(requires)
+    return Pipeline(
+        name=name,
+        description=description,
+        targets=tuple(dict.fromkeys(targets)),
+        stages=MappingProxyType({sid: stages[sid] for sid in order}),
+        requires=MappingProxyType({sid: requires[sid] for sid in order}),
+        layers=layers,
+        required_by=MappingProxyType({sid: tuple(required_by[sid]) for sid in order}),
+    )
+
+
+def _closure(
+    targets: Sequence[str],
+    lookup: Callable[[str], Stage | None],
+    extra: Mapping[str, Sequence[str]],
+    known_ids: Callable[[], Iterable[str]],
+    problems: list[PipelineProblem],
+) -> tuple[dict[str, Stage], dict[str, tuple[str, ...]], dict[str, list[str]]]:
+    """Walk from the targets through requirements, in listing order (pre-order)."""
+    stages: dict[str, Stage] = {}
+    requires: dict[str, tuple[str, ...]] = {}
+    required_by: dict[str, list[str]] = {}
+    reported: set[str] = set()
+    stack: list[tuple[str, str | None]] = [(t, None) for t in reversed(targets)]
+    while stack:
+        sid, parent = stack.pop()
+        if sid in stages:
+            if parent is not None and parent not in required_by[sid]:
+                required_by[sid].append(parent)
+            continue
+        stage = lookup(sid)
+        if stage is None:
+            if sid not in reported:
+                reported.add(sid)
+                problems.append(
+                    UnknownStageError(
+                        sid, required_by=parent, suggestions=suggest(sid, known_ids())
+                    )
+                )
+            continue
+        deps = tuple(dict.fromkeys((*stage.requires, *extra.get(sid, ()))))
+        stages[sid] = stage
+        requires[sid] = deps
+        required_by[sid] = [parent] if parent is not None else []
+        stack.extend((dep, sid) for dep in reversed(deps))
+    # Edges to unknown stages stay out of the graph; they were reported above.
+    for sid, deps in requires.items():
+        requires[sid] = tuple(d for d in deps if d in stages)
+    return stages, requires, required_by
+
+
+def _plan_order(
+    requires: Mapping[str, tuple[str, ...]],
+) -> tuple[list[str], tuple[tuple[str, ...], ...]]:
+    """Kahn's algorithm, ties broken by listing position; layers by longest path from a root."""
+    position = {sid: i for i, sid in enumerate(requires)}
+    waiting = {sid: len(deps) for sid, deps in requires.items()}
+    dependents: dict[str, list[str]] = {sid: [] for sid in requires}
+    for sid, deps in requires.items():
+        for dep in deps:
+            dependents[dep].append(sid)
+    heap = [(position[sid], sid) for sid, n in waiting.items() if n == 0]
+    heapq.heapify(heap)
+    order: list[str] = []
+    depth: dict[str, int] = {}
+    while heap:
+        _, sid = heapq.heappop(heap)
+        order.append(sid)
+        depth[sid] = 1 + max((depth[d] for d in requires[sid]), default=-1)
+        for child in dependents[sid]:
+            waiting[child] -= 1
+            if waiting[child] == 0:
+                heapq.heappush(heap, (position[child], child))
+    layers: list[list[str]] = [[] for _ in range(max(depth.values(), default=-1) + 1)]
+    for sid in order:
+        layers[depth[sid]].append(sid)
+    for layer in layers:
+        layer.sort(key=position.__getitem__)
+    return order, tuple(tuple(layer) for layer in layers)
+
+
+def spec_from_any(value: Any) -> PipelineSpec:
+    """Accept a PipelineSpec or a mapping with the same keys (for plugins that return dicts)."""
+    if isinstance(value, PipelineSpec):
+        return value
+    if isinstance(value, Mapping):
+        return PipelineSpec(**value)
+    raise TypeError(f"expected a PipelineSpec, got {value!r}")

@@ -1,0 +1,158 @@
+"""The outcome of a run: one :class:`StageResult` per stage, gathered in a :class:`PipelineResult`.
+
+Results are honest: a stage that never ran is ``skipped`` or ``cancelled`` with the reason,
+never left out, and a failed run keeps every value the stages before the failure produced.
+"""
+
+from __future__ import annotations
+
+import enum
+import traceback
+from collections.abc import Iterator, Mapping
+from typing import Any
+
+import attrs
+
+from gini_host.errors import StageFailure
+
+__all__ = ["ErrorInfo", "PipelineResult", "StageResult", "StageStatus"]
+
+
+class StageStatus(enum.StrEnum):
+    """What became of a stage in a run."""
+
+    SUCCEEDED = "succeeded"
+    FAILED = "failed"
+    SKIPPED = "skipped"
+    DRY_RUN = "dry_run"
+    CANCELLED = "cancelled"
+
+
+@attrs.frozen(slots=True)
+class ErrorInfo:
+    """Why a stage failed: exception type, one-line message and the formatted traceback."""
+
+    type: str
+    message: str
+    traceback: str = ""
+
+    @classmethod
+    def from_exception(cls, exc: BaseException) -> ErrorInfo:
+        return cls(
+            type=type(exc).__qualname__,
+            message=str(exc) or type(exc).__qualname__,
+            traceback="".join(traceback.format_exception(exc)),
+        )
+
+    def one_line(self) -> str:
+        first = self.message.splitlines()[0] if self.message else ""
+        return f"{self.type}: {first}" if first != self.type else self.type
+
+
+@attrs.frozen(slots=True)
+class StageResult:
+    """The outcome of one stage.
+
+    ``value`` is the stage's return value (for a dry run, its description). ``reason`` says why
+    a stage was skipped or cancelled. ``exception`` keeps the original exception in-process.
+    """
+
+    stage_id: str
+    status: StageStatus
+    plugin: str | None = None
+    value: Any = None
+    error: ErrorInfo | None = None
+    reason: str | None = None
+    started_at: float | None = None
+    duration: float = 0.0
+    attempts: int = 0
+    optional: bool = False
+    exception: BaseException | None = attrs.field(default=None, repr=False, eq=False)
+
+    @property
+    def ok(self) -> bool:
+        """True unless this result fails the pipeline (an optional stage's failure does not)."""
+        if self.status is StageStatus.FAILED:
+            return self.optional
+        return self.status is not StageStatus.CANCELLED
+
+
+@attrs.frozen(slots=True, eq=False)
+class PipelineResult(Mapping[str, StageResult]):
+    """Read-only mapping from stage id to :class:`StageResult`, in plan order."""
+
+    pipeline: str
+    run_id: str
+    results: Mapping[str, StageResult]
+    started_at: float
+    duration: float
+    dry_run: bool = False
+    interrupted: bool = False
+
+    def __getitem__(self, stage_id: str) -> StageResult:
+        return self.results[stage_id]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.results)
+
+    def __len__(self) -> int:
+        return len(self.results)
+
+    def __repr__(self) -> str:
+        return f"<PipelineResult {self.pipeline} {self.status} {self.counts()}>"
+
+    @property
+    def ok(self) -> bool:
+        """True when no stage failed (optional ones aside) and nothing was cancelled."""
+        return not self.interrupted and all(r.ok for r in self.results.values())
+
+    @property
+    def status(self) -> str:
+        """``succeeded``, ``failed`` or ``cancelled``, for people and JSON."""
+        if self.interrupted or any(
+            r.status is StageStatus.CANCELLED for r in self.results.values()
+        ):
+            return "cancelled"
+        return "succeeded" if self.ok else "failed"
+
+    @property
+    def failures(self) -> dict[str, StageResult]:
+        """The failed stages (optional ones included), by id, in plan order."""
+        return {k: r for k, r in self.results.items() if r.status is StageStatus.FAILED}
+
+    @property
+    def values(self) -> dict[str, Any]:  # type: ignore[override]
+        """Return values of the stages that succeeded, by id."""
+        return {k: r.value for k, r in self.results.items() if r.status is StageStatus.SUCCEEDED}
+
+    def counts(self) -> dict[str, int]:
+        """How many stages ended in each status (only statuses that occur)."""
+        counts: dict[str, int] = {}
+        for r in self.results.values():
+            counts[r.status.value] = counts.get(r.status.value, 0) + 1
+        return counts
+
+    def timings(self) -> dict[str, float]:
+        """Seconds spent per stage, slowest first."""
+        pairs = sorted(self.results.items(), key=lambda kv: kv[1].duration, reverse=True)
+        return {k: r.duration for k, r in pairs}
+
+    def raise_for_status(self) -> None:
+        """Raise one ExceptionGroup holding a StageFailure per failed non-optional stage."""
+        errors: list[Exception] = []
+        for stage_id, result in self.results.items():
+            if result.ok:
+                continue
+            message = result.error.one_line() if result.error else (result.reason or "cancelled")
+            failure = StageFailure(stage_id, result.plugin, message)
+            failure.__cause__ = result.exception
+            errors.append(failure)
+        if errors:
+            raise ExceptionGroup(
+                f"pipeline {self.pipeline!r}: {len(errors)} stage(s) failed", errors
+            )
+        if self.interrupted:
+            raise ExceptionGroup(
+                f"pipeline {self.pipeline!r} was interrupted",
+                [StageFailure("<run>", None, "interrupted before completion")],
+            )

@@ -1,0 +1,157 @@
+"""Running one stage: its body with retries and a timeout, or its dry-run description."""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+import time
+from typing import Any
+
+from gini_host.errors import StageTimeoutError
+from gini_host.stages.context import StageContext
+from gini_host.stages.control import RunControl, RunInterrupted
+from gini_host.stages.results import ErrorInfo, StageResult, StageStatus
+from gini_host.stages.stage import Stage
+
+__all__ = ["call_body", "describe_stage", "run_stage"]
+
+
+def call_body(stage: Stage, ctx: StageContext) -> Any:
+    """Call the stage function; a coroutine function gets an event loop of its own."""
+    if stage.is_async:
+        return asyncio.run(stage.function(ctx))
+    return stage.function(ctx)
+
+
+def _call_with_timeout(stage: Stage, ctx: StageContext, timeout: float) -> Any:
+    """Run the body on a helper thread and stop waiting after ``timeout`` seconds.
+
+    Python cannot kill a thread: on timeout the stage is failed, ``ctx.cancelled`` is set so a
+    well-behaved body stops, and the thread is left to finish as a daemon.
+    """
+    box: dict[str, Any] = {}
+    done = threading.Event()
+
+    def target() -> None:
+        try:
+            box["value"] = call_body(stage, ctx)
+        except BaseException as exc:
+            box["error"] = exc
+        finally:
+            done.set()
+
+    thread = threading.Thread(target=target, name=f"stage:{stage.id}", daemon=True)
+    thread.start()
+    if not done.wait(timeout):
+        ctx.cancel()
+        raise StageTimeoutError(stage.id, timeout)
+    if "error" in box:
+        raise box["error"]
+    return box.get("value")
+
+
+def run_stage(stage: Stage, ctx: StageContext, control: RunControl | None = None) -> StageResult:
+    """Run ``stage`` with its retries and timeout; never raises for a stage's own failure."""
+    started = time.time()
+    clock = time.perf_counter()
+    attempts = 0
+    error: BaseException | None = None
+    while attempts <= stage.retries:
+        attempts += 1
+        try:
+            if stage.timeout is not None:
+                value = _call_with_timeout(stage, ctx, stage.timeout)
+            else:
+                value = call_body(stage, ctx)
+        except (RunInterrupted, KeyboardInterrupt) as exc:
+            if control is not None:
+                control.cancel(str(exc) or type(exc).__name__)
+            return StageResult(
+                stage.id,
+                StageStatus.CANCELLED,
+                plugin=stage.plugin,
+                reason=f"interrupted while running ({control.reason if control else exc!r})",
+                started_at=started,
+                duration=time.perf_counter() - clock,
+                attempts=attempts,
+                optional=stage.optional,
+            )
+        except Exception as exc:
+            error = exc
+            if attempts <= stage.retries and not _wait_retry(stage, ctx):
+                break
+            continue
+        return StageResult(
+            stage.id,
+            StageStatus.SUCCEEDED,
+            plugin=stage.plugin,
+            value=value,
+            started_at=started,
+            duration=time.perf_counter() - clock,
+            attempts=attempts,
+            optional=stage.optional,
+        )
+    assert error is not None
+    return StageResult(
+        stage.id,
+        StageStatus.FAILED,
+        plugin=stage.plugin,
+        error=ErrorInfo.from_exception(error),
+        exception=error,
+        started_at=started,
+        duration=time.perf_counter() - clock,
+        attempts=attempts,
+        optional=stage.optional,
+    )
+
+
+def _wait_retry(stage: Stage, ctx: StageContext) -> bool:
+    """Sleep ``retry_delay`` before the next attempt; False when the stage was cancelled."""
+    if ctx.cancelled.is_set():
+        return False
+    if stage.retry_delay:
+        return not ctx.cancelled.wait(stage.retry_delay)
+    return True
+
+
+def describe_stage(stage: Stage, ctx: StageContext, why: str) -> StageResult:
+    """Dry run: call the stage's describer (or describe it by default); run no body."""
+    started = time.time()
+    clock = time.perf_counter()
+    if not stage.supports_dry_run:
+        return StageResult(
+            stage.id,
+            StageStatus.SKIPPED,
+            plugin=stage.plugin,
+            reason="not supported in dry run",
+            started_at=started,
+            optional=stage.optional,
+        )
+    try:
+        if stage.describer is not None:
+            text = str(stage.describer(ctx))
+        else:
+            owner = f" (plugin {stage.plugin})" if stage.plugin else ""
+            what = f": {stage.description}" if stage.description else ""
+            text = f"would run {stage.id}{owner}{what} [{why}]"
+    except Exception as exc:
+        return StageResult(
+            stage.id,
+            StageStatus.FAILED,
+            plugin=stage.plugin,
+            error=ErrorInfo.from_exception(exc),
+            exception=exc,
+            started_at=started,
+            duration=time.perf_counter() - clock,
+            attempts=1,
+            optional=stage.optional,
+        )
+    return StageResult(
+        stage.id,
+        StageStatus.DRY_RUN,
+        plugin=stage.plugin,
+        value=text,
+        started_at=started,
+        duration=time.perf_counter() - clock,
+        optional=stage.optional,
+    )
