@@ -23,6 +23,10 @@ from gini_host.stages.stage import SEPARATOR, Stage
 __all__ = ["Pipeline", "PipelineSpec", "build_pipeline", "find_cycles", "suggest"]
 
 
+def _ids(value: Iterable[str]) -> tuple[str, ...]:
+    return (value,) if isinstance(value, str) else tuple(value)
+
+
 def _edges(value: Mapping[str, Iterable[str]] | None) -> Mapping[str, tuple[str, ...]]:
     if not value:
         return MappingProxyType({})
@@ -38,7 +42,7 @@ class PipelineSpec:
     """
 
     name: str
-    stages: tuple[str, ...] = attrs.field(converter=tuple)
+    stages: tuple[str, ...] = attrs.field(converter=_ids)
     description: str = ""
     requires: Mapping[str, tuple[str, ...]] = attrs.field(factory=dict, converter=_edges)
     source: str = ""
@@ -89,10 +93,29 @@ class Pipeline:
         return out
 
 
+_CUTOFF = 0.6
+
+
+def _likeness(wanted: str, candidate: str) -> float:
+    # Plugin and name parts are compared apart: on whole ids the shared ``disk::`` prefix alone
+    # made every stage of plugin ``disk`` a "close match" for a typo such as ``disk::formta``.
+    if SEPARATOR in wanted and SEPARATOR in candidate:
+        w_plugin, _, w_name = wanted.partition(SEPARATOR)
+        c_plugin, _, c_name = candidate.partition(SEPARATOR)
+        return min(_likeness(w_plugin, c_plugin), _likeness(w_name, c_name))
+    matcher = difflib.SequenceMatcher(None, wanted, candidate)
+    # The quick upper bounds first, as difflib.get_close_matches does: most ids are far off.
+    if matcher.real_quick_ratio() < _CUTOFF or matcher.quick_ratio() < _CUTOFF:
+        return 0.0
+    return matcher.ratio()
+
+
 def suggest(wanted: str, known: Iterable[str], n: int = 3) -> list[str]:
     """Close matches for an unknown id; a bare name also matches the name part of ``p::name``."""
     known = list(known)
-    matches = difflib.get_close_matches(wanted, known, n=n, cutoff=0.6)
+    scored = [(score, k) for k in known if (score := _likeness(wanted, k)) >= _CUTOFF]
+    scored.sort(key=lambda pair: -pair[0])  # stable: equal scores keep the known order
+    matches = [k for _, k in scored[:n]]
     if SEPARATOR not in wanted:
         by_name = [k for k in known if k.split(SEPARATOR)[-1] == wanted]
         matches = by_name + [m for m in matches if m not in by_name]

@@ -121,7 +121,7 @@ class PipelineResult(Mapping[str, StageResult]):
         return {k: r for k, r in self.results.items() if r.status is StageStatus.FAILED}
 
     @property
-    def values(self) -> dict[str, Any]:  # type: ignore[override]
+    def outputs(self) -> dict[str, Any]:
         """Return values of the stages that succeeded, by id."""
         return {k: r.value for k, r in self.results.items() if r.status is StageStatus.SUCCEEDED}
 

@@ -1,0 +1,10 @@
+"""The host's own plugins, written on the same hooks third parties use."""
+
+from __future__ import annotations
+
+from gini_host.loading import Builtin
+
+__all__ = ["DEFAULT_BUILTINS"]
+
+#: Registered first, in this order. ``core`` contributes the boot pipeline.
+DEFAULT_BUILTINS: tuple[Builtin, ...] = (Builtin("core", "gini_host.builtin.core", essential=True),)

@@ -1,0 +1,321 @@
+"""The host's configuration: ``gini.toml`` read, checked and turned into typed settings.
+
+Every error names where it is: the file, line and column for TOML syntax, the key path
+(``stages."disk::format".retries``) for an unknown key (with a suggestion) or a wrong type.
+"""
+
+from __future__ import annotations
+
+import difflib
+import os
+import tomllib
+from collections.abc import Callable, Mapping, Sequence
+from pathlib import Path
+from types import MappingProxyType
+from typing import Any, Final
+
+import attrs
+
+from gini_host.errors import UsageError
+from gini_host.stages.pipeline import PipelineSpec
+
+__all__ = [
+    "ON_CONFLICT_CHOICES",
+    "ConfigError",
+    "HostConfig",
+    "PluginsConfig",
+    "RunConfig",
+    "StageSettings",
+    "config_from_mapping",
+    "find_config_file",
+    "load_config",
+]
+
+ON_CONFLICT_CHOICES: Final = ("error", "disable-later")
+CONFIG_ENV: Final = "GINI_HOST_CONFIG"
+DEFAULT_FILE: Final = "gini.toml"
+
+
+class ConfigError(UsageError):
+    """The configuration is wrong; ``source`` is the file, ``key`` the key path if any."""
+
+    def __init__(self, source: str, message: str, key: str | None = None) -> None:
+        self.source = source
+        self.key = key
+        self.detail = message
+        where = f"{source}: {key}: " if key else f"{source}: "
+        super().__init__(where + message)
+
+
+@attrs.frozen(slots=True)
+class PluginsConfig:
+    """``[plugins]``: which plugins load and how strictly problems are treated."""
+
+    enable: tuple[str, ...] = ()
+    disable: tuple[str, ...] = ()
+    only: tuple[str, ...] | None = None
+    strict: bool = False
+    on_conflict: str = "error"
+
+
+@attrs.frozen(slots=True)
+class StageSettings:
+    """``[stages."plugin::name"]``: operator overrides of one stage, and its config table."""
+
+    retries: int | None = None
+    retry_delay: float | None = None
+    timeout: float | None = None
+    optional: bool | None = None
+    config: Mapping[str, Any] = attrs.field(factory=lambda: MappingProxyType({}))
+
+    def overrides(self) -> dict[str, Any]:
+        """The Stage fields this table sets (only those given)."""
+        fields = ("retries", "retry_delay", "timeout", "optional")
+        return {f: getattr(self, f) for f in fields if getattr(self, f) is not None}
+
+
+@attrs.frozen(slots=True)
+class RunConfig:
+    """``[run]`` and ``[run.limits]``: defaults for ``gini-host run``."""
+
+    jobs: int | None = None
+    executor: str | None = None
+    keep_going: bool = False
+    limits: Mapping[str, int] = attrs.field(factory=lambda: MappingProxyType({}))
+
+
+@attrs.frozen(slots=True)
+class HostConfig:
+    """The whole configuration; ``source`` is the file it came from, if any."""
+
+    plugins: PluginsConfig = PluginsConfig()
+    plugin: Mapping[str, Mapping[str, Any]] = attrs.field(factory=lambda: MappingProxyType({}))
+    pipelines: Mapping[str, PipelineSpec] = attrs.field(factory=lambda: MappingProxyType({}))
+    stages: Mapping[str, StageSettings] = attrs.field(factory=lambda: MappingProxyType({}))
+    run: RunConfig = RunConfig()
+    source: str | None = None
+
+    def plugin_config(self, name: str) -> Mapping[str, Any]:
+        return self.plugin.get(name, MappingProxyType({}))
+
+    def stage_settings(self, stage_id: str) -> StageSettings | None:
+        return self.stages.get(stage_id)
+
+
+def find_config_file(explicit: str | os.PathLike[str] | None = None) -> Path | None:
+    """``--config PATH``, else ``$GINI_HOST_CONFIG``, else ``./gini.toml`` when present."""
+    if explicit is not None:
+        return Path(explicit)
+    env = os.environ.get(CONFIG_ENV)
+    if env:
+        return Path(env)
+    default = Path(DEFAULT_FILE)
+    return default if default.is_file() else None
+
+
+def load_config(path: str | os.PathLike[str]) -> HostConfig:
+    """Read and check a TOML config file."""
+    source = str(path)
+    try:
+        with open(path, "rb") as fh:
+            data = tomllib.load(fh)
+    except FileNotFoundError:
+        raise ConfigError(source, "file not found") from None
+    except OSError as exc:
+        raise ConfigError(source, f"cannot read: {exc.strerror or exc}") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(source, f"invalid TOML: {exc}") from None
+    return config_from_mapping(data, source=source)
+
+
+def config_from_toml(text: str, source: str = "<string>") -> HostConfig:
+    """Parse TOML text (used by tests and embedders)."""
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(source, f"invalid TOML: {exc}") from None
+    return config_from_mapping(data, source=source)
+
+
+def config_from_mapping(data: Mapping[str, Any], source: str = "<mapping>") -> HostConfig:
+    """Check a parsed config mapping and build :class:`HostConfig`."""
+    c = _Checker(source)
+    c.keys(data, "", ("plugins", "plugin", "pipelines", "stages", "run"))
+    plugins = _plugins(c, c.table(data, "plugins"))
+    plugin = {
+        name: MappingProxyType(dict(c.table(table, name, f"plugin.{_q(name)}", whole=True)))
+        for name, table in c.table(data, "plugin").items()
+    }
+    pipelines = {
+        name: _pipeline(c, name, c.table(table, name, f"pipelines.{_q(name)}", whole=True))
+        for name, table in c.table(data, "pipelines").items()
+    }
+    stages = {
+        sid: _stage(c, sid, c.table(table, sid, f"stages.{_q(sid)}", whole=True))
+        for sid, table in c.table(data, "stages").items()
+    }
+    run = _run(c, c.table(data, "run"))
+    return HostConfig(
+        plugins=plugins,
+        plugin=MappingProxyType(plugin),
+        pipelines=MappingProxyType(pipelines),
+        stages=MappingProxyType(stages),
+        run=run,
+        source=source,
+    )
+
+
+def _q(key: str) -> str:
+    """Quote a key for a key path the way TOML would need it."""
+    return key if key.replace("-", "").replace("_", "").isalnum() else f'"{key}"'
+
+
+class _Checker:
+    """Type checks that raise ConfigError naming the key path."""
+
+    def __init__(self, source: str) -> None:
+        self.source = source
+
+    def fail(self, key: str, message: str) -> ConfigError:
+        return ConfigError(self.source, message, key)
+
+    def keys(self, table: Mapping[str, Any], path: str, allowed: Sequence[str]) -> None:
+        for key in table:
+            if key not in allowed:
+                close = difflib.get_close_matches(key, allowed, n=1)
+                hint = f"; did you mean {close[0]!r}?" if close else ""
+                known = ", ".join(allowed)
+                full = f"{path}.{_q(key)}" if path else _q(key)
+                raise self.fail(full, f"unknown key{hint} (known: {known})")
+
+    def table(
+        self, parent: Mapping[str, Any], key: str, path: str | None = None, whole: bool = False
+    ) -> Mapping[str, Any]:
+        """``parent[key]`` (or ``parent`` itself when ``whole``), which must be a table."""
+        value = parent if whole else parent.get(key, {})
+        if not isinstance(value, Mapping):
+            raise self.fail(path or key, f"expected a table, got {_kind(value)}")
+        return value
+
+    def get(
+        self,
+        table: Mapping[str, Any],
+        path: str,
+        key: str,
+        kind: type | tuple[type, ...],
+        default: Any = None,
+    ) -> Any:
+        if key not in table:
+            return default
+        value = table[key]
+        kinds = kind if isinstance(kind, tuple) else (kind,)
+        # bool is an int in Python, not in TOML: reject true where a number is expected.
+        if isinstance(value, bool) and bool not in kinds:
+            raise self.fail(f"{path}.{key}", f"expected {_names(kinds)}, got a boolean")
+        if not isinstance(value, kinds):
+            raise self.fail(f"{path}.{key}", f"expected {_names(kinds)}, got {_kind(value)}")
+        return value
+
+    def strings(self, table: Mapping[str, Any], path: str, key: str) -> tuple[str, ...] | None:
+        value = self.get(table, path, key, list)
+        if value is None:
+            return None
+        for item in value:
+            if not isinstance(item, str):
+                raise self.fail(f"{path}.{key}", f"expected a list of strings, got {item!r}")
+        return tuple(value)
+
+    def number(
+        self,
+        table: Mapping[str, Any],
+        path: str,
+        key: str,
+        check: Callable[[float], bool],
+        rule: str,
+        integer: bool = False,
+    ) -> Any:
+        value = self.get(table, path, key, int if integer else (int, float))
+        if value is not None and not check(value):
+            raise self.fail(f"{path}.{key}", f"must be {rule}, got {value!r}")
+        return value
+
+
+def _kind(value: object) -> str:
+    return {
+        dict: "a table",
+        list: "an array",
+        str: "a string",
+        bool: "a boolean",
+        int: "an integer",
+        float: "a float",
+    }.get(type(value), type(value).__name__)
+
+
+def _names(kinds: tuple[type, ...]) -> str:
+    return " or ".join(_kind(k()) if k is not Mapping else "a table" for k in kinds)
+
+
+def _plugins(c: _Checker, t: Mapping[str, Any]) -> PluginsConfig:
+    c.keys(t, "plugins", ("enable", "disable", "only", "strict", "on_conflict"))
+    on_conflict = c.get(t, "plugins", "on_conflict", str, "error")
+    if on_conflict not in ON_CONFLICT_CHOICES:
+        raise c.fail(
+            "plugins.on_conflict",
+            f"expected one of {', '.join(ON_CONFLICT_CHOICES)}, got {on_conflict!r}",
+        )
+    return PluginsConfig(
+        enable=c.strings(t, "plugins", "enable") or (),
+        disable=c.strings(t, "plugins", "disable") or (),
+        only=c.strings(t, "plugins", "only"),
+        strict=c.get(t, "plugins", "strict", bool, False),
+        on_conflict=on_conflict,
+    )
+
+
+def _pipeline(c: _Checker, name: str, t: Mapping[str, Any]) -> PipelineSpec:
+    path = f"pipelines.{_q(name)}"
+    c.keys(t, path, ("description", "stages", "requires"))
+    stages = c.strings(t, path, "stages")
+    if not stages:
+        raise c.fail(f"{path}.stages", "a pipeline needs a non-empty list of stage ids")
+    edges = c.table(t, "requires", f"{path}.requires")
+    requires = {}
+    for sid in edges:
+        requires[sid] = c.strings(edges, f"{path}.requires", sid) or ()
+    return PipelineSpec(
+        name=name,
+        stages=stages,
+        description=c.get(t, path, "description", str, ""),
+        requires=requires,
+        source="config",
+    )
+
+
+def _stage(c: _Checker, sid: str, t: Mapping[str, Any]) -> StageSettings:
+    path = f"stages.{_q(sid)}"
+    if "::" not in sid:
+        raise c.fail(path, 'stage tables are keyed by full stage id, like "plugin::name"')
+    c.keys(t, path, ("retries", "retry_delay", "timeout", "optional", "config"))
+    config = c.table(t, "config", f"{path}.config")
+    return StageSettings(
+        retries=c.number(t, path, "retries", lambda v: v >= 0, ">= 0", integer=True),
+        retry_delay=c.number(t, path, "retry_delay", lambda v: v >= 0, ">= 0"),
+        timeout=c.number(t, path, "timeout", lambda v: v > 0, "> 0 (seconds)"),
+        optional=c.get(t, path, "optional", bool),
+        config=MappingProxyType(dict(config)),
+    )
+
+
+def _run(c: _Checker, t: Mapping[str, Any]) -> RunConfig:
+    c.keys(t, "run", ("jobs", "executor", "keep_going", "limits"))
+    limits_table = c.table(t, "limits", "run.limits")
+    limits = {
+        tag: c.number(limits_table, "run.limits", tag, lambda v: v >= 1, ">= 1", integer=True)
+        for tag in limits_table
+    }
+    return RunConfig(
+        jobs=c.number(t, "run", "jobs", lambda v: v >= 1, ">= 1", integer=True),
+        executor=c.get(t, "run", "executor", str),
+        keep_going=c.get(t, "run", "keep_going", bool, False),
+        limits=MappingProxyType(limits),
+    )

@@ -1,0 +1,237 @@
+"""Turning discovered entry points and plugin objects into registered plugins.
+
+Selection (which plugins the operator wants), import, hook validation and manifests happen
+here, plugin by plugin, so one broken plugin is reported with its name, distribution and
+cause while the others load. Disabled plugins are never imported.
+"""
+
+from __future__ import annotations
+
+import importlib
+import importlib.util
+import inspect
+import traceback
+import types
+from collections.abc import Callable, Iterable, Sequence
+from typing import TYPE_CHECKING, Any
+
+import attrs
+import pluggy
+from loguru import logger
+
+from gini_host._version import __version__
+from gini_host.discovery import Installed
+from gini_host.errors import UsageError
+from gini_host.hookspecs import HOOK_NAMES
+from gini_host.plugins import PRIORITY_KERNEL, PluginInfo, PluginManifest, PluginStatus
+from gini_host.stages.pipeline import suggest
+
+if TYPE_CHECKING:
+    from gini_host.config import PluginsConfig
+
+__all__ = ["Builtin", "argnames", "collect", "import_plugin", "plugin_name_of"]
+
+
+@attrs.frozen(slots=True)
+class Builtin:
+    """A plugin that ships with the host; ``essential`` ones cannot be disabled."""
+
+    name: str
+    value: str
+    essential: bool = False
+
+
+def plugin_name_of(obj: object) -> str:
+    """The name of a plugin object passed in directly: ``gini_name``, else module or class."""
+    explicit = getattr(obj, "gini_name", None)
+    if isinstance(explicit, str) and explicit:
+        return explicit
+    if isinstance(obj, types.ModuleType):
+        return obj.__name__.rpartition(".")[2]
+    cls = obj if isinstance(obj, type) else type(obj)
+    return cls.__name__
+
+
+def import_plugin(value: str) -> object:
+    """Import ``module`` or ``module:attr.attr``; a class is instantiated with no arguments."""
+    module_name, _, attr = value.partition(":")
+    obj: Any = importlib.import_module(module_name.strip())
+    for part in filter(None, attr.strip().split(".")):
+        obj = getattr(obj, part)
+    if isinstance(obj, type):
+        obj = obj()
+    return obj
+
+
+def argnames(function: Callable[..., Any]) -> tuple[str, ...]:
+    """Positional parameter names of a hook implementation (``self`` dropped)."""
+    func: Any = function
+    skip = 0
+    if inspect.ismethod(func):
+        func, skip = func.__func__, 1
+    code = getattr(func, "__code__", None)
+    if code is None:
+        return tuple(inspect.signature(function).parameters)
+    return tuple(code.co_varnames[skip : code.co_argcount])
+
+
+def hook_problems(pm: pluggy.PluginManager, obj: object) -> tuple[list[str], list[str]]:
+    """The hooks ``obj`` implements, and the mistakes pluggy would silently accept:
+    ``gini_*`` functions without ``@hookimpl`` and marked functions under unknown names."""
+    hooks: list[str] = []
+    problems: list[str] = []
+    for attr in dir(obj):
+        if not attr.startswith("gini_"):
+            continue
+        value = getattr(obj, attr, None)
+        if not callable(value) or isinstance(value, type):
+            continue
+        marked = pm.parse_hookimpl_opts(obj, attr) is not None
+        if attr not in HOOK_NAMES:
+            close = suggest(attr, HOOK_NAMES, n=1)
+            hint = f" (did you mean {close[0]}?)" if close else ""
+            problems.append(f"{attr} is not a gini-host hook{hint}")
+        elif not marked:
+            problems.append(f"{attr} is not marked with @gini_host.hookimpl, so it would never run")
+        else:
+            hooks.append(attr)
+    return hooks, problems
+
+
+def _describe(exc: BaseException) -> str:
+    return f"{type(exc).__name__}: {exc}"
+
+
+def collect(
+    builtins: Sequence[Builtin],
+    explicit: Sequence[object],
+    installed: Installed | None,
+    settings: PluginsConfig,
+    enable: Sequence[str],
+    disable: Sequence[str],
+    autoload: bool,
+) -> list[PluginInfo]:
+    """Every plugin the host knows of, with the operator's choices applied (nothing imported)."""
+    plugins: list[PluginInfo] = []
+    for b in builtins:
+        plugins.append(
+            PluginInfo(
+                name=b.name,
+                distribution="gini-host",
+                version=__version__,
+                summary="built-in",
+                entry_point=b.value,
+                builtin=True,
+                essential=b.essential,
+                manifest=PluginManifest(priority=PRIORITY_KERNEL),
+            )
+        )
+    for obj in explicit:
+        plugins.append(PluginInfo(name=plugin_name_of(obj), obj=obj))
+    seen = {p.name: p for p in plugins}
+    for ep in installed.entry_points if installed else ():
+        info = PluginInfo(
+            name=ep.name,
+            distribution=ep.distribution,
+            version=ep.version,
+            summary=ep.summary,
+            entry_point=ep.value,
+            requires=ep.requires,
+        )
+        first = seen.get(ep.name)
+        if first is not None:
+            info.set_status(
+                PluginStatus.FAILED,
+                f"plugin name {ep.name!r} is already taken by {first.label()}",
+            )
+        else:
+            seen[ep.name] = info
+        plugins.append(info)
+    _apply_choices(plugins, settings, enable, disable, autoload)
+    _add_enabled_modules(plugins, enable, seen)
+    return plugins
+
+
+def _apply_choices(
+    plugins: Iterable[PluginInfo],
+    settings: PluginsConfig,
+    enable: Sequence[str],
+    disable: Sequence[str],
+    autoload: bool,
+) -> None:
+    wanted = set(enable) | set(settings.enable)
+    for info in plugins:
+        if info.status is not PluginStatus.ACTIVE:
+            continue
+        if info.name in disable or info.name in settings.disable:
+            how = f"-p no:{info.name}" if info.name in disable else "plugins.disable in config"
+            if info.essential:
+                raise UsageError(
+                    f"plugin {info.name!r} is essential to the host; {how} cannot disable it"
+                )
+            info.set_status(PluginStatus.DISABLED, f"disabled by {how}")
+        elif info.builtin or info.entry_point is None:
+            continue  # built-ins and objects passed in directly are always wanted
+        elif (
+            settings.only is not None and info.name not in settings.only and info.name not in enable
+        ):
+            info.set_status(PluginStatus.DISABLED, "not listed in plugins.only in config")
+        elif not autoload and info.name not in wanted:
+            info.set_status(
+                PluginStatus.DISABLED,
+                f"autoload is off (--no-autoload); enable it with -p {info.name}",
+            )
+
+
+def _add_enabled_modules(
+    plugins: list[PluginInfo], enable: Sequence[str], seen: dict[str, PluginInfo]
+) -> None:
+    """``-p NAME`` that names no discovered plugin is a module to import, as in pytest."""
+    for name in enable:
+        if name in seen:
+            continue
+        try:
+            found = importlib.util.find_spec(name) is not None
+        except (ImportError, ValueError):
+            found = False
+        if not found:
+            hint = suggest(name, seen)
+            more = f"; did you mean {', '.join(map(repr, hint))}?" if hint else ""
+            raise UsageError(f"-p {name}: no plugin or importable module of that name{more}")
+        info = PluginInfo(name=name.rpartition(".")[2], entry_point=name)
+        seen[name] = info
+        plugins.append(info)
+
+
+def load(info: PluginInfo, pm: pluggy.PluginManager, verbose_traceback: bool = True) -> None:
+    """Import, validate and register one wanted plugin; on any problem mark it failed."""
+    try:
+        if info.obj is None:
+            assert info.entry_point is not None
+            info.obj = import_plugin(info.entry_point)
+        elif isinstance(info.obj, type):
+            info.obj = info.obj()
+    except BaseException as exc:  # a plugin's import may raise anything, SystemExit included
+        if isinstance(exc, KeyboardInterrupt):
+            raise
+        _failed(info, f"import failed: {_describe(exc)}", exc)
+        return
+    hooks, problems = hook_problems(pm, info.obj)
+    if problems:
+        _failed(info, "; ".join(problems))
+        return
+    try:
+        pm.register(info.obj, name=info.name)
+    except (pluggy.PluginValidationError, ValueError) as exc:
+        _failed(info, f"invalid hook implementation: {exc}", exc)
+        return
+    info.hooks = tuple(hooks)
+
+
+def _failed(info: PluginInfo, reason: str, exc: BaseException | None = None) -> None:
+    info.set_status(PluginStatus.FAILED, reason)
+    if exc is not None:
+        info.traceback = "".join(traceback.format_exception(exc))
+    logger.warning("plugin {} failed to load: {}", info.label(), reason)
+    if info.traceback:
+        logger.debug("plugin {} load traceback:\n{}", info.name, info.traceback)

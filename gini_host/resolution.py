@@ -1,0 +1,155 @@
+"""Deciding which loaded plugins can run together, and in what order.
+
+Requirements come from each distribution's ``Requires-Dist``: one on ``gini-host`` is
+checked against this host, one on another plugin's distribution makes a plugin dependency.
+A dependency that is not active disables its dependents (the reason names it), and that
+cascades. Conflicts between active plugins either stop the host or, by choice, disable the
+later plugin.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+from loguru import logger
+from packaging.requirements import InvalidRequirement, Requirement
+from packaging.utils import canonicalize_name
+from packaging.version import InvalidVersion, Version
+
+from gini_host._version import __version__
+from gini_host.errors import UsageError
+from gini_host.plugins import Conflict, PluginInfo, PluginStatus, find_conflicts, load_order
+
+__all__ = [
+    "PluginConflictError",
+    "cascade",
+    "check_requirements",
+    "order_plugins",
+    "resolve_conflicts",
+]
+
+_HOST = canonicalize_name("gini-host")
+
+
+class PluginConflictError(UsageError):
+    """Active plugins conflict and the config says to stop (``on_conflict = "error"``)."""
+
+    def __init__(self, conflicts: Sequence[Conflict]) -> None:
+        self.conflicts = tuple(conflicts)
+        lines = []
+        for c in self.conflicts:
+            lines.append(
+                f"  - {c}\n    resolve with -p no:{c.second} (or -p no:{c.first}), "
+                f'plugins.disable = ["{c.second}"], or plugins.on_conflict = "disable-later"'
+            )
+        super().__init__("plugins conflict, refusing to start:\n" + "\n".join(lines))
+
+
+def _matches(version: str | None, requirement: Requirement) -> bool:
+    if version is None:
+        return False
+    try:
+        return requirement.specifier.contains(Version(version), prereleases=True)
+    except InvalidVersion:
+        return False
+
+
+def check_requirements(plugins: Sequence[PluginInfo], installed: Mapping[str, str]) -> None:
+    """Check each plugin's requirements; fill ``depends_on``; mark incompatible ones."""
+    by_dist: dict[str, list[str]] = {}
+    for p in plugins:
+        if p.distribution and not p.builtin:
+            by_dist.setdefault(canonicalize_name(p.distribution), []).append(p.name)
+    for p in plugins:
+        if p.status is not PluginStatus.ACTIVE or not p.requires:
+            continue
+        depends: list[str] = []
+        for text in p.requires:
+            try:
+                req = Requirement(text)
+            except InvalidRequirement as exc:
+                p.set_status(PluginStatus.FAILED, f"invalid Requires-Dist {text!r}: {exc}")
+                break
+            if req.marker is not None and not req.marker.evaluate({"extra": ""}):
+                continue
+            name = canonicalize_name(req.name)
+            if name == _HOST:
+                if not _matches(__version__, req):
+                    p.set_status(
+                        PluginStatus.INCOMPATIBLE,
+                        f"requires gini-host{req.specifier}, this is {__version__}",
+                    )
+                continue
+            if name in by_dist:
+                depends.extend(n for n in by_dist[name] if n != p.name)
+                if not _matches(installed.get(name), req):
+                    p.set_status(
+                        PluginStatus.INCOMPATIBLE,
+                        f"requires {req.name}{req.specifier}, installed is "
+                        f"{installed.get(name, 'unknown')}",
+                    )
+            elif name not in installed:
+                p.set_status(PluginStatus.DISABLED, f"requires {req.name}, which is not installed")
+        p.depends_on = tuple(dict.fromkeys(depends))
+
+
+def cascade(plugins: Sequence[PluginInfo]) -> list[PluginInfo]:
+    """Disable every active plugin whose dependency is not active; return those disabled."""
+    by_name = {p.name: p for p in plugins}
+    changed: list[PluginInfo] = []
+    progress = True
+    while progress:
+        progress = False
+        for p in plugins:
+            if p.status is not PluginStatus.ACTIVE:
+                continue
+            for dep in p.depends_on:
+                d = by_name.get(dep)
+                if d is not None and d.status is not PluginStatus.ACTIVE:
+                    p.set_status(
+                        PluginStatus.DISABLED,
+                        f"requires plugin {d.label()}, which is {d.status.value}",
+                    )
+                    changed.append(p)
+                    progress = True
+                    break
+    return changed
+
+
+def order_plugins(plugins: Sequence[PluginInfo]) -> list[PluginInfo]:
+    """Order every plugin (whatever its status) so listings and hooks agree; fail cycles."""
+    order, cycles = load_order(plugins)
+    for cycle in cycles:
+        text = " -> ".join(cycle)
+        for name in cycle[:-1]:
+            for p in plugins:
+                if p.name == name:
+                    p.set_status(PluginStatus.FAILED, f"plugin dependency cycle: {text}")
+    placed = {p.name for p in order}
+    rest = sorted((p for p in plugins if p.name not in placed), key=lambda p: p.name)
+    cascade(plugins)
+    return order + rest
+
+
+def resolve_conflicts(order: Sequence[PluginInfo], policy: str) -> list[Conflict]:
+    """Apply the conflict policy; raise PluginConflictError when it is ``error``."""
+    conflicts = find_conflicts(order)
+    for c in conflicts:
+        if not c.critical:
+            logger.warning("plugins {} and {} share a resource: {}", c.first, c.second, c.detail)
+    critical = [c for c in conflicts if c.critical]
+    if not critical:
+        return conflicts
+    if policy == "error":
+        raise PluginConflictError(critical)
+    by_name = {p.name: p for p in order}
+    for c in critical:
+        first, second = by_name[c.first], by_name[c.second]
+        if first.active and second.active:
+            second.set_status(
+                PluginStatus.DISABLED,
+                f"conflicts with {first.name} ({c.detail}); "
+                'disabled by plugins.on_conflict = "disable-later"',
+            )
+    cascade(order)
+    return conflicts
