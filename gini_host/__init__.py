@@ -14,7 +14,21 @@ from gini_host.errors import (
     UnknownStageError,
     UsageError,
 )
+from gini_host.kernel import Host
 from gini_host.markers import hookimpl, hookspec
+from gini_host.plugins import (
+    PRIORITY_CORE,
+    PRIORITY_CORE_CRITICAL,
+    PRIORITY_KERNEL,
+    PRIORITY_THIRD_PARTY,
+    PRIORITY_THIRD_PARTY_HIGH,
+    PRIORITY_THIRD_PARTY_LOW,
+    PluginInfo,
+    PluginManifest,
+    PluginStatus,
+    ResourceAccess,
+    ResourceClaim,
+)
 from gini_host.stages import (
     ContextKey,
     Pipeline,
@@ -31,7 +45,19 @@ from gini_host.stages import (
 )
 
 __all__ = [
+    "PRIORITY_CORE",
+    "PRIORITY_CORE_CRITICAL",
+    "PRIORITY_KERNEL",
+    "PRIORITY_THIRD_PARTY",
+    "PRIORITY_THIRD_PARTY_HIGH",
+    "PRIORITY_THIRD_PARTY_LOW",
     "ContextKey",
+    "Host",
+    "PluginInfo",
+    "PluginManifest",
+    "PluginStatus",
+    "ResourceAccess",
+    "ResourceClaim",
     "CycleError",
     "DuplicateStageError",
     "GiniHostError",

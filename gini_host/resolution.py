@@ -54,6 +54,17 @@ def _matches(version: str | None, requirement: Requirement) -> bool:
         return False
 
 
+def _installed_elsewhere(name: str) -> str | None:
+    """Version of ``name`` found by importlib.metadata: the rare path, when a requirement
+    is not among the distributions the scan saw (a host scanning only some paths)."""
+    from importlib import metadata
+
+    try:
+        return metadata.version(name)
+    except metadata.PackageNotFoundError:
+        return None
+
+
 def check_requirements(plugins: Sequence[PluginInfo], installed: Mapping[str, str]) -> None:
     """Check each plugin's requirements; fill ``depends_on``; mark incompatible ones."""
     by_dist: dict[str, list[str]] = {}
@@ -88,7 +99,7 @@ def check_requirements(plugins: Sequence[PluginInfo], installed: Mapping[str, st
                         f"requires {req.name}{req.specifier}, installed is "
                         f"{installed.get(name, 'unknown')}",
                     )
-            elif name not in installed:
+            elif name not in installed and _installed_elsewhere(req.name) is None:
                 p.set_status(PluginStatus.DISABLED, f"requires {req.name}, which is not installed")
         p.depends_on = tuple(dict.fromkeys(depends))
 
