@@ -129,16 +129,17 @@ def cascade(plugins: Sequence[PluginInfo]) -> list[PluginInfo]:
 
 def order_plugins(plugins: Sequence[PluginInfo]) -> list[PluginInfo]:
     """Order every plugin (whatever its status) so listings and hooks agree; fail cycles."""
-    order, cycles = load_order(plugins)
+    # A name claimed twice: the first claim is the plugin, later ones only get listed.
+    unique = list({p.name: p for p in reversed(plugins)}.values())[::-1]
+    order, cycles = load_order(unique)
+    by_name = {p.name: p for p in unique}
     for cycle in cycles:
         text = " -> ".join(cycle)
         for name in cycle[:-1]:
-            for p in plugins:
-                if p.name == name:
-                    p.set_status(PluginStatus.FAILED, f"plugin dependency cycle: {text}")
-    placed = {p.name for p in order}
-    rest = sorted((p for p in plugins if p.name not in placed), key=lambda p: p.name)
-    cascade(plugins)
+            by_name[name].set_status(PluginStatus.FAILED, f"plugin dependency cycle: {text}")
+    placed = {id(p) for p in order}
+    rest = sorted((p for p in plugins if id(p) not in placed), key=lambda p: p.name)
+    cascade(unique)
     return order + rest
 
 

@@ -200,12 +200,12 @@ class _Loop:
             root = self.blocked.get(dep)
             if root is not None:
                 self.blocked[sid] = root
-                what = (
-                    "was cancelled"
-                    if self.results[root].status is StageStatus.CANCELLED
-                    else "failed"
-                )
-                return StageStatus.SKIPPED, f"upstream stage {root} {what}"
+                # A stage held back by a cancelled one did not run because of the cancel:
+                # it is ``cancelled`` like every other unstarted stage of the run, not skipped.
+                if self.results[root].status is StageStatus.CANCELLED:
+                    reason = f"not started: upstream stage {root} was cancelled"
+                    return StageStatus.CANCELLED, reason
+                return StageStatus.SKIPPED, f"upstream stage {root} failed"
         if self.control.cancelled:
             return StageStatus.CANCELLED, f"not started: run cancelled ({self.control.reason})"
         if self.stop_reason is not None:

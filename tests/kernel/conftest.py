@@ -24,5 +24,11 @@ def boot(plugin_dist: PluginDists, make_host: HostFactory) -> Callable[..., Host
     return build
 
 
-def statuses(host: Host) -> dict[str, tuple[str, str | None]]:
-    return {p.name: (p.status.value, p.reason) for p in host.plugins}
+@pytest.fixture
+def statuses() -> Callable[[Host], dict[str, tuple[str, str | None]]]:
+    """Plugin name -> (status, reason), in load order."""
+
+    def read(host: Host) -> dict[str, tuple[str, str | None]]:
+        return {p.name: (p.status.value, p.reason) for p in host.plugins}
+
+    return read

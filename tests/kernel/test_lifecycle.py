@@ -1,0 +1,202 @@
+"""The boot pipeline: preflight, init, stages, pipelines, post-init, each per plugin."""
+
+from __future__ import annotations
+
+import pytest
+
+from gini_host import Host, PipelineSpec, UsageError, hookimpl, stage
+
+
+class Plugin:
+    """A configurable test plugin object."""
+
+    def __init__(self, name: str, **behaviour: object) -> None:
+        self.gini_name = name
+        self.behaviour = behaviour
+        self.configured: object = None
+
+    @hookimpl
+    def gini_preflight(self, host: Host) -> object:
+        problem = self.behaviour.get("preflight")
+        if isinstance(problem, Exception):
+            raise problem
+        return problem
+
+    @hookimpl
+    def gini_configure(self, host: Host, config: object) -> None:
+        self.configured = config
+
+    @hookimpl
+    def gini_register_stages(self, host: Host) -> object:
+        return self.behaviour.get("stages", [])
+
+    @hookimpl
+    def gini_register_pipelines(self, host: Host) -> object:
+        return self.behaviour.get("pipelines", [])
+
+    @hookimpl
+    def gini_post_init(self, host: Host) -> None:
+        if self.behaviour.get("post_init_fails"):
+            raise RuntimeError("late failure")
+
+
+@stage
+def work(ctx):
+    """Do the work."""
+    return ctx.config.get("answer", 0)
+
+
+def test_boot_runs_the_core_stages_in_order(make_host):
+    """Boot is a pipeline of core stages, each succeeded."""
+    host = make_host()
+    assert host.boot_result is not None
+    assert list(host.boot_result) == [
+        "core::discover", "core::preflight", "core::plugin_init",
+        "core::register_stages", "core::register_pipelines", "core::post_init",
+    ]
+    assert host.boot_result.ok
+
+
+def test_preflight_problems_fail_the_plugin(make_host):
+    """Problems returned by gini_preflight fail the plugin; its stages never register."""
+    host = make_host(Plugin("gpu", preflight=["no GPU found", "driver too old"], stages=[work]))
+    info = host.plugin("gpu")
+    assert (info.status.value, info.reason) == ("failed", "preflight: no GPU found; driver too old")
+    assert "gpu::work" not in [s.id for s in host.stages]
+    assert host.boot_result is not None
+    verdicts = host.boot_result["core::preflight"].value
+    assert verdicts["gpu"] == ["no GPU found", "driver too old"]
+    assert verdicts["core"] == []
+
+
+def test_preflight_raising_fails_the_plugin(make_host):
+    """A preflight that raises is a failed preflight, with the exception as the problem."""
+    host = make_host(Plugin("net", preflight=OSError("no route")))
+    assert host.plugin("net").reason == "preflight: raised OSError: no route"
+
+
+def test_preflight_failure_disables_dependents(plugin_dist, boot, statuses):
+    """A dependent of a plugin that failed preflight is disabled, naming it."""
+    plugin_dist(
+        "base",
+        "from gini_host import hookimpl\n@hookimpl\ndef gini_preflight(host):\n    return ['nope']\n",
+    )
+    plugin_dist("top", "", requires=["base"])
+    s = statuses(boot())
+    assert s["base"] == ("failed", "preflight: nope")
+    assert s["top"] == ("disabled", "requires plugin base (base 0.1.0), which is failed")
+
+
+def test_plugin_config_reaches_configure(make_host):
+    """Each plugin gets its own [plugin.NAME] table through gini_configure."""
+    plugin = Plugin("disk")
+    make_host(plugin, config="[plugin.disk]\nroot = '/srv'\n")
+    assert dict(plugin.configured) == {"root": "/srv"}
+
+
+def test_stage_table_config_and_overrides_apply(make_host):
+    """[stages."p::s"] sets retries/timeout on the registered stage and its ctx.config."""
+    host = make_host(
+        Plugin("calc", stages=[work]),
+        config='[stages."calc::work"]\nretries = 2\ntimeout = 5\nconfig = { answer = 42 }\n',
+    )
+    registered = host.stage_manager.get_stage("calc::work")
+    assert (registered.retries, registered.timeout) == (2, 5)
+    assert host.run(["calc::work"])["calc::work"].value == 42
+
+
+def test_duplicate_stage_fails_the_later_plugin_wholly(make_host):
+    """A plugin registering an id already taken is failed and keeps none of its stages."""
+
+    @stage(name="work")
+    def other_work(ctx):
+        return "other"
+
+    @stage
+    def extra(ctx):
+        return 1
+
+    first = Plugin("calc", stages=[work])
+    second = Plugin("calc2", stages=[extra, other_work, other_work])  # calc2::work twice
+    host = make_host(first, second)
+    info = host.plugin("calc2")
+    assert info.status.value == "failed"
+    assert "registered twice" in (info.reason or "")
+    assert [s.id for s in host.stages if s.plugin == "calc2"] == []
+    assert host.plugin("calc").active
+
+
+def test_non_stage_return_fails_plugin(make_host):
+    """Returning something that is not a Stage fails the plugin with a clear reason."""
+    host = make_host(Plugin("odd", stages=["not a stage"]))
+    assert host.plugin("odd").reason == (
+        "gini_register_stages: TypeError: expected stages made with @stage, got 'not a stage'"
+    )
+
+
+def test_pipelines_from_plugins_and_config(make_host):
+    """Pipelines come from plugins (source = plugin name) and the config (source = config)."""
+    host = make_host(
+        Plugin("calc", stages=[work], pipelines=[PipelineSpec("compute", ["calc::work"], "Compute")]),
+        config="[pipelines.again]\nstages = ['calc::work']\ndescription = 'Again'\n",
+    )
+    assert {(p.name, p.source) for p in host.pipelines} == {("compute", "calc"), ("again", "config")}
+    assert host.run(["compute"]).ok
+
+
+def test_post_init_failure_removes_the_plugin_stages(make_host):
+    """A plugin failing gini_post_init is failed and its stages are taken out."""
+    host = make_host(Plugin("late", stages=[work], post_init_fails=True))
+    assert host.plugin("late").reason == "post_init raised RuntimeError: late failure"
+    assert not host.stage_manager.has_stage("late::work")
+
+
+def test_boot_stages_cannot_be_run_again(make_host):
+    """Running a boot stage after boot is bad input."""
+    host = make_host()
+    with pytest.raises(UsageError, match="core::discover is a boot stage"):
+        host.run(["core::discover"])
+
+
+def test_essential_builtin_cannot_be_disabled():
+    """-p no:core is refused: the host cannot boot without it."""
+    with pytest.raises(UsageError, match="essential"):
+        Host(disable=["core"], autoload=False).boot()
+
+
+def test_unknown_enable_name_is_bad_input_with_suggestion(plugin_dist, boot):
+    """-p NAME naming nothing is bad input, with close plugin names suggested."""
+    plugin_dist("alpha", "")
+    with pytest.raises(UsageError, match=r"-p alpah: no plugin or importable module of that name; did you mean 'alpha'\?"):
+        boot(autoload=False, enable=["alpah"])
+
+
+def test_observer_hooks_see_every_stage(make_host):
+    """gini_stage_finish is called once per stage of a run, by every active plugin."""
+    seen: list[tuple[str, str]] = []
+
+    class Observer:
+        gini_name = "observer"
+
+        @hookimpl
+        def gini_stage_finish(self, stage, result):
+            seen.append((stage.id, result.status.value))
+
+    host = make_host(Plugin("calc", stages=[work]), Observer())
+    seen.clear()  # the boot pipeline is observed too
+    host.run(["calc::work"])
+    assert seen == [("calc::work", "succeeded")]
+
+
+def test_failed_plugin_stops_observing(make_host):
+    """A plugin that fails is unregistered from pluggy: its observer hooks no longer run."""
+    seen: list[str] = []
+
+    class Flaky(Plugin):
+        @hookimpl
+        def gini_stage_finish(self, stage, result):
+            seen.append(stage.id)
+
+    host = make_host(Flaky("flaky", preflight=["broken"]), Plugin("calc", stages=[work]))
+    host.run(["calc::work"])
+    assert "calc::work" not in seen
