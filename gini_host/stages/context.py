@@ -24,6 +24,8 @@ T = TypeVar("T")
 D = TypeVar("D")
 
 _EMPTY: Mapping[str, Any] = MappingProxyType({})
+#: Guards the lazy creation of each context's ``cancelled`` event (rare: only when polled).
+_CREATE_EVENT = threading.Lock()
 
 
 @final
@@ -153,13 +155,18 @@ class StageContext:
 
     @property
     def cancelled(self) -> threading.Event:
-        # Created lazily; stored before the run flag is read so a concurrent cancel is not lost.
-        if self._cancelled is None:
-            event = threading.Event()
-            self._cancelled = event
-            if self._run.cancelled.is_set():
-                event.set()
-        return self._cancelled
+        # Created lazily, under a lock: without it a timeout's cancel() racing the body's first
+        # poll made two events, and the body kept the one that was never set.
+        event = self._cancelled
+        if event is None:
+            with _CREATE_EVENT:
+                event = self._cancelled
+                if event is None:
+                    event = threading.Event()
+                    if self._run.cancelled.is_set():
+                        event.set()
+                    self._cancelled = event
+        return event
 
     def cancel(self) -> None:
         """Ask this stage to stop (its timeout passed or the run is cancelled)."""

@@ -80,9 +80,8 @@ class RunControl:
         self._running.pop(stage_id, None)
 
     def enter_inline(self) -> None:
-        if threading.current_thread() is threading.main_thread():
-            self._inline += 1
+        """A stage body starts on the main thread (the executor calls this only there)."""
+        self._inline += 1
 
     def exit_inline(self) -> None:
-        if threading.current_thread() is threading.main_thread():
-            self._inline -= 1
+        self._inline -= 1

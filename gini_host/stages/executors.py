@@ -11,6 +11,7 @@ the plan gets exactly one result.
 from __future__ import annotations
 
 import heapq
+import threading
 import time
 import uuid
 from collections.abc import Callable, Mapping
@@ -34,6 +35,10 @@ EXECUTORS: dict[str, Callable[[int | None], Strategy]] = {
     "sequential": SequentialStrategy,
     "threads": ThreadStrategy,
 }
+
+# Enum members as module constants: ``StageStatus.X`` costs ~90 ns a lookup on Python 3.11,
+# which the per-stage path paid several times (see docs/performance.md).
+_SUCCEEDED, _FAILED, _CANCELLED = StageStatus.SUCCEEDED, StageStatus.FAILED, StageStatus.CANCELLED
 
 #: How long running stages get to notice ``ctx.cancelled`` before they are marked cancelled.
 DEFAULT_GRACE = 2.0
@@ -119,6 +124,8 @@ class _Loop:
         self.tag_counts: dict[str, int] = dict.fromkeys(options.limits, 0)
         self.sorter: TopologicalSorter[str] = TopologicalSorter()
         self.position = {sid: i for i, sid in enumerate(pipeline.stages)}
+        #: Stages run inline on this thread; signals can interrupt them only on the main one.
+        self.on_main_thread = threading.current_thread() is threading.main_thread()
 
     # -- the loop -----------------------------------------------------------------------------
 
@@ -189,17 +196,18 @@ class _Loop:
                 self.sorter.done(sid)
                 self._push_ready(ready)
                 continue
-            if not self._take_limits(stage):
+            if self.tag_counts and not self._take_limits(stage):
                 held.append(item)
                 continue
             alone = not ready and not self.running
             self._submit(stage, alone)
 
     def _why_not_run(self, sid: str) -> tuple[StageStatus, str] | None:
-        for dep in self.pipeline.requires[sid]:
-            root = self.blocked.get(dep)
+        blocked = self.blocked
+        for dep in self.pipeline.requires[sid] if blocked else ():
+            root = blocked.get(dep)
             if root is not None:
-                self.blocked[sid] = root
+                blocked[sid] = root
                 # A stage held back by a cancelled one did not run because of the cancel:
                 # it is ``cancelled`` like every other unstarted stage of the run, not skipped.
                 if self.results[root].status is StageStatus.CANCELLED:
@@ -228,6 +236,8 @@ class _Loop:
             self.strategy.submit(lambda: run_stage(stage, ctx, self.control), alone=False)
 
     def _inline(self, stage: Stage, ctx: StageContext) -> StageResult:
+        if not self.on_main_thread:
+            return run_stage(stage, ctx, self.control)
         self.control.enter_inline()
         try:
             return run_stage(stage, ctx, self.control)
@@ -238,7 +248,8 @@ class _Loop:
         sid = result.stage_id
         self.running.pop(sid, None)
         self.control.finished(sid)
-        self._release_limits(self.pipeline.stages[sid])
+        if self.tag_counts:
+            self._release_limits(self.pipeline.stages[sid])
         self._record(result)
         self.sorter.done(sid)
 
@@ -246,11 +257,11 @@ class _Loop:
         sid = result.stage_id
         self.results[sid] = result
         status = result.status
-        if status is StageStatus.SUCCEEDED:
+        if status is _SUCCEEDED:
             self.run_state.values[sid] = result.value
-        elif status is StageStatus.CANCELLED:
+        elif status is _CANCELLED:
             self.blocked.setdefault(sid, sid)
-        elif status is StageStatus.FAILED and not result.optional:
+        elif status is _FAILED and not result.optional:
             self.blocked[sid] = sid
             if not self.options.keep_going and self.stop_reason is None:
                 self.stop_reason = (

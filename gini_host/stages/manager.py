@@ -119,7 +119,7 @@ class StageManager:
         return build_pipeline(
             name,
             list(stage_ids),
-            self._lookup,
+            self.registry.find,
             known_ids=self.registry.ids,
             description=description,
             extra_requires=requires,
@@ -174,9 +174,6 @@ class StageManager:
             raise PipelineError(plan_name, problems)
         description = descriptions[0] if len(targets) == 1 and descriptions else ""
         return self.create_pipeline(plan_name, stage_ids, description, edges)
-
-    def _lookup(self, stage_id: str) -> Stage | None:
-        return self.registry.get(stage_id) if self.registry.has(stage_id) else None
 
     # -- running ------------------------------------------------------------------------------
 

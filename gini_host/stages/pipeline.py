@@ -12,6 +12,7 @@ from __future__ import annotations
 import difflib
 import heapq
 from collections.abc import Callable, Iterable, Mapping, Sequence
+from itertools import repeat
 from types import MappingProxyType
 from typing import Any
 
@@ -183,12 +184,14 @@ def build_pipeline(
                     "that stage is not in this pipeline"
                 )
             )
-    problems.extend(CycleError(c) for c in find_cycles(requires))
+    order, layers = _plan_order(requires, required_by)
+    if len(order) < len(requires):
+        # Kahn's algorithm stalls exactly when there is a cycle: only then look for them.
+        problems.extend(CycleError(c) for c in find_cycles(requires))
     if not targets:
         problems.append(PipelineProblem("the pipeline names no stages"))
     if problems:
         raise PipelineError(name, problems)
-    order, layers = _plan_order(requires)
     return Pipeline(
         name=name,
         description=description,
@@ -213,10 +216,13 @@ def _closure(
     required_by: dict[str, list[str]] = {}
     reported: set[str] = set()
     stack: list[tuple[str, str | None]] = [(t, None) for t in reversed(targets)]
+    pop, push = stack.pop, stack.extend
     while stack:
-        sid, parent = stack.pop()
+        sid, parent = pop()
         if sid in stages:
-            if parent is not None and parent not in required_by[sid]:
+            # Each stage is expanded once and its requirements are deduplicated, so a
+            # (stage, parent) pair arrives at most once: no membership test (it was O(n^2)).
+            if parent is not None:
                 required_by[sid].append(parent)
             continue
         stage = lookup(sid)
@@ -229,45 +235,57 @@ def _closure(
                     )
                 )
             continue
-        deps = tuple(dict.fromkeys((*stage.requires, *extra.get(sid, ()))))
+        deps = stage.requires
+        more = extra.get(sid) if extra else None
+        if more:
+            deps = (*deps, *more)
+        if len(deps) > 1:
+            deps = tuple(dict.fromkeys(deps))
         stages[sid] = stage
         requires[sid] = deps
         required_by[sid] = [parent] if parent is not None else []
-        stack.extend((dep, sid) for dep in reversed(deps))
-    # Edges to unknown stages stay out of the graph; they were reported above.
-    for sid, deps in requires.items():
-        requires[sid] = tuple(d for d in deps if d in stages)
+        if deps:
+            push(zip(reversed(deps), repeat(sid)))
+    if reported:
+        # Edges to unknown stages stay out of the graph; they were reported above.
+        for sid, deps in requires.items():
+            requires[sid] = tuple(d for d in deps if d in stages)
     return stages, requires, required_by
 
 
 def _plan_order(
     requires: Mapping[str, tuple[str, ...]],
+    dependents: Mapping[str, Sequence[str]],
 ) -> tuple[list[str], tuple[tuple[str, ...], ...]]:
-    """Kahn's algorithm, ties broken by listing position; layers by longest path from a root."""
+    """Kahn's algorithm, ties broken by listing position; layers by longest path from a root.
+
+    ``dependents`` is the reverse of ``requires`` (in any order). With a cycle, the order
+    holds only the stages outside it and downstream of none of it.
+    """
     position = {sid: i for i, sid in enumerate(requires)}
     waiting = {sid: len(deps) for sid, deps in requires.items()}
-    dependents: dict[str, list[str]] = {sid: [] for sid in requires}
-    for sid, deps in requires.items():
-        for dep in deps:
-            dependents[dep].append(sid)
-    heap = [(position[sid], sid) for sid, n in waiting.items() if n == 0]
-    heapq.heapify(heap)
+    # Built in listing order, so already a valid heap.
+    heap = [(i, sid) for i, (sid, deps) in enumerate(requires.items()) if not deps]
+    depth = dict.fromkeys(requires, 0)
     order: list[str] = []
-    depth: dict[str, int] = {}
+    pop, push, append = heapq.heappop, heapq.heappush, order.append
     while heap:
-        _, sid = heapq.heappop(heap)
-        order.append(sid)
-        depth[sid] = 1 + max((depth[d] for d in requires[sid]), default=-1)
+        sid = pop(heap)[1]
+        append(sid)
+        below = depth[sid] + 1
         for child in dependents[sid]:
-            waiting[child] -= 1
-            if waiting[child] == 0:
-                heapq.heappush(heap, (position[child], child))
+            if depth[child] < below:
+                depth[child] = below
+            left = waiting[child] - 1
+            waiting[child] = left
+            if not left:
+                push(heap, (position[child], child))
     layers: list[list[str]] = [[] for _ in range(max(depth.values(), default=-1) + 1)]
-    for sid in order:
-        layers[depth[sid]].append(sid)
-    for layer in layers:
-        layer.sort(key=position.__getitem__)
-    return order, tuple(tuple(layer) for layer in layers)
+    placed = set(order) if len(order) < len(requires) else requires
+    for sid in requires:  # listing order, so each layer keeps it
+        if sid in placed:
+            layers[depth[sid]].append(sid)
+    return order, tuple(tuple(layer) for layer in layers if layer)
 
 
 def spec_from_any(value: Any) -> PipelineSpec:

@@ -51,6 +51,10 @@ class StageRegistry:
     def get(self, stage_id: str) -> Stage:
         return self._stages[stage_id]
 
+    def find(self, stage_id: str) -> Stage | None:
+        """The stage registered as ``stage_id``, or None (one lookup, for planning)."""
+        return self._stages.get(stage_id)
+
     def has(self, stage_id: str) -> bool:
         return stage_id in self._stages
 

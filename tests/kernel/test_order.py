@@ -40,7 +40,7 @@ def test_priority_then_name(make_host):
         named("zeta", PRIORITY_CORE), named("alpha"), named("beta", PRIORITY_THIRD_PARTY_LOW),
         named("aaa", PRIORITY_CORE),
     )
-    assert [p.name for p in host.plugins] == ["core", "aaa", "zeta", "alpha", "beta"]
+    assert [p.name for p in host.plugins] == ["core", "reporter", "aaa", "zeta", "alpha", "beta"]
 
 
 def test_per_plugin_hooks_follow_the_order_and_shutdown_reverses_it():

@@ -26,7 +26,7 @@ def test_dependency_on_plugin_distribution_orders_it_first(plugin_dist, boot):
     plugin_dist("aardvark", EMPTY, requires=["zebra-dist>=1"])
     plugin_dist("zebra", EMPTY, distribution="zebra-dist", version="1.5")
     host = boot()
-    assert [p.name for p in host.plugins] == ["core", "zebra", "aardvark"]
+    assert [p.name for p in host.plugins if not p.builtin] == ["zebra", "aardvark"]
     assert host.plugin("aardvark").depends_on == ("zebra",)
 
 
@@ -68,6 +68,7 @@ def test_disabled_dependency_cascades_with_names(plugin_dist, boot, statuses):
     host = boot(disable=["base"])
     assert statuses(host) == {
         "core": ("active", None),
+        "reporter": ("active", None),
         "base": ("disabled", "disabled by -p no:base"),
         "middle": ("disabled", "requires plugin base (base 0.1.0), which is disabled"),
         "top": ("disabled", "requires plugin middle (middle 0.1.0), which is disabled"),

@@ -1,0 +1,1 @@
+"""Benchmarks of gini-host: `python -m bench` (see bench/__main__.py and docs/performance.md)."""

@@ -1,0 +1,304 @@
+"""Cancelling a run: from another thread, by KeyboardInterrupt, by a signal; nothing is lost."""
+
+from __future__ import annotations
+
+import os
+import signal
+import threading
+import time
+from collections.abc import Iterator
+from types import FrameType
+
+import pytest
+
+from gini_host import RunControl, StageContext, StageManager, StageStatus, stage
+from gini_host.stages import EXECUTORS, RunOptions, execute
+
+needs_sigusr1 = pytest.mark.skipif(not hasattr(signal, "SIGUSR1"), reason="POSIX signals")
+
+
+def _cancel_when(started: threading.Event, control: RunControl, reason: str) -> threading.Thread:
+    """Start a thread that cancels ``control`` once ``started`` is set."""
+
+    def cancel() -> None:
+        assert started.wait(10)
+        control.cancel(reason)
+
+    thread = threading.Thread(target=cancel)
+    thread.start()
+    return thread
+
+
+def test_cancel_from_another_thread(manager: StageManager, executor: str) -> None:
+    """A cancel mid-run: the running stage sees ctx.cancelled, the rest is cancelled, results kept."""
+    started = threading.Event()
+    saw_cancel: list[bool] = []
+
+    @stage
+    def first(ctx: StageContext) -> str:
+        return "kept"
+
+    @stage(requires="first")
+    def long(ctx: StageContext) -> str:
+        started.set()
+        saw_cancel.append(ctx.cancelled.wait(10))
+        return "stopped early"
+
+    @stage(requires="long")
+    def after(ctx: StageContext) -> None:
+        raise AssertionError("must not start")
+
+    for s in (first, long, after):
+        manager.register_stage(s)
+    control = RunControl()
+    canceller = _cancel_when(started, control, "operator said stop")
+    result = manager.execute_pipeline(
+        manager.create_pipeline("p", ["after"]), executor=executor, control=control
+    )
+    canceller.join()
+    assert saw_cancel == [True]
+    assert result.interrupted
+    assert result.status == "cancelled"
+    assert not result.ok
+    assert result["first"].value == "kept"
+    assert result["long"].status is StageStatus.SUCCEEDED
+    assert result["after"].status is StageStatus.CANCELLED
+    assert result["after"].reason == "not started: run cancelled (operator said stop)"
+    assert control.cancelled
+    assert control.reason == "operator said stop"
+
+
+def test_cancel_reaches_every_parallel_stage(manager: StageManager) -> None:
+    """Under threads, every running stage sees ctx.cancelled; unstarted ones are cancelled."""
+    ready = threading.Barrier(3)
+    all_started = threading.Event()
+    seen: list[str] = []
+    lock = threading.Lock()
+
+    def waiter(ctx: StageContext) -> None:
+        if ready.wait(10) == 0:
+            all_started.set()
+        if ctx.cancelled.wait(10):
+            with lock:
+                seen.append(ctx.stage_id)
+
+    for i in range(3):
+        manager.register_stage(stage(name=f"w{i}")(waiter))
+    manager.register_stage(stage(name="next", requires=["w0", "w1", "w2"])(waiter))
+    control = RunControl()
+    canceller = _cancel_when(all_started, control, "stop")
+    result = manager.execute_pipeline(
+        manager.create_pipeline("p", ["next"]), executor="threads", max_workers=3, control=control
+    )
+    canceller.join()
+    assert sorted(seen) == ["w0", "w1", "w2"]
+    assert result["next"].status is StageStatus.CANCELLED
+    assert result.interrupted
+
+
+def test_stage_ignoring_cancel_is_marked_cancelled_after_grace() -> None:
+    """A worker stage that does not stop within the grace period is recorded as cancelled."""
+    manager = StageManager()
+    started = threading.Event()
+    release = threading.Event()
+
+    @stage
+    def stubborn(ctx: StageContext) -> None:
+        started.set()
+        release.wait(10)
+
+    @stage
+    def polite(ctx: StageContext) -> str:
+        ctx.cancelled.wait(10)
+        return "stopped"
+
+    manager.register_stage(stubborn)
+    manager.register_stage(polite)
+    control = RunControl()
+    canceller = _cancel_when(started, control, "enough")
+    try:
+        result = execute(
+            manager.create_pipeline("p", ["stubborn", "polite"]),
+            EXECUTORS["threads"](2),
+            options=RunOptions(grace=0.5),
+            control=control,
+        )
+    finally:
+        release.set()
+        canceller.join()
+    assert result["stubborn"].status is StageStatus.CANCELLED
+    assert result["stubborn"].reason == "cancelled while running (enough)"
+    assert result["polite"].status is StageStatus.SUCCEEDED
+    assert result.interrupted
+
+
+def test_cancel_before_start_runs_nothing(manager: StageManager, executor: str) -> None:
+    """A run whose control is already cancelled starts no stage; every stage is cancelled."""
+    ran: list[str] = []
+    manager.register_stage(stage(name="a")(lambda ctx: ran.append("a")))
+    control = RunControl()
+    control.cancel("too late")
+    result = manager.execute_pipeline(
+        manager.create_pipeline("p", ["a"]), executor=executor, control=control
+    )
+    assert ran == []
+    assert result["a"].status is StageStatus.CANCELLED
+    assert result.interrupted
+
+
+def test_keyboard_interrupt_in_stage_gives_result(manager: StageManager, executor: str) -> None:
+    """KeyboardInterrupt inside a stage body ends the run with cancelled statuses, not a traceback."""
+
+    @stage
+    def first(ctx: StageContext) -> str:
+        return "kept"
+
+    @stage(requires="first")
+    def ctrl_c(ctx: StageContext) -> None:
+        raise KeyboardInterrupt
+
+    @stage(requires="ctrl_c")
+    def after(ctx: StageContext) -> None:
+        raise AssertionError("must not start")
+
+    @stage(requires="first")
+    def sibling(ctx: StageContext) -> None:
+        raise AssertionError("must not start")
+
+    for s in (first, ctrl_c, after, sibling):
+        manager.register_stage(s)
+    result = manager.execute_pipeline(
+        manager.create_pipeline("p", ["after", "sibling"]), executor=executor, max_workers=1
+    )
+    assert result.interrupted
+    assert result.status == "cancelled"
+    assert result["first"].value == "kept"
+    assert result["ctrl_c"].status is StageStatus.CANCELLED
+    assert "KeyboardInterrupt" in (result["ctrl_c"].reason or "")
+    assert result["after"].status is StageStatus.CANCELLED
+    assert result["sibling"].status is StageStatus.CANCELLED
+    assert [r.status for r in result.values()].count(StageStatus.CANCELLED) == 3
+
+
+@pytest.fixture
+def sigusr1() -> Iterator[list[RunControl]]:
+    """Route SIGUSR1 to ``interrupt`` of the control the test appends, as the CLI does for SIGTERM."""
+    controls: list[RunControl] = []
+
+    def handler(signum: int, frame: FrameType | None) -> None:
+        controls[-1].interrupt("SIGUSR1")
+
+    previous = signal.signal(signal.SIGUSR1, handler)
+    try:
+        yield controls
+    finally:
+        signal.signal(signal.SIGUSR1, previous)
+
+
+def _signal_when(started: threading.Event) -> threading.Thread:
+    def send() -> None:
+        assert started.wait(10)
+        time.sleep(0.02)  # let the stage reach its blocking call
+        os.kill(os.getpid(), signal.SIGUSR1)
+
+    thread = threading.Thread(target=send)
+    thread.start()
+    return thread
+
+
+@needs_sigusr1
+def test_signal_interrupts_stage_blocked_on_calling_thread(
+    manager: StageManager, executor: str, sigusr1: list[RunControl]
+) -> None:
+    """A signal handler calling interrupt() stops a stage sleeping on the calling thread."""
+    started = threading.Event()
+    finished: list[str] = []
+
+    @stage
+    def sleeper(ctx: StageContext) -> None:
+        started.set()
+        time.sleep(10)
+        finished.append("sleeper")
+
+    @stage(requires="sleeper")
+    def after(ctx: StageContext) -> None:
+        finished.append("after")
+
+    manager.register_stage(sleeper)
+    manager.register_stage(after)
+    control = RunControl()
+    sigusr1.append(control)
+    sender = _signal_when(started)
+    began = time.monotonic()
+    result = manager.execute_pipeline(
+        manager.create_pipeline("p", ["after"]), executor=executor, control=control
+    )
+    sender.join()
+    assert time.monotonic() - began < 9  # the 10 s sleep was cut short
+    assert finished == []
+    assert result["sleeper"].status is StageStatus.CANCELLED
+    assert result["after"].status is StageStatus.CANCELLED
+    assert result.interrupted
+    assert control.reason == "SIGUSR1"
+
+
+@needs_sigusr1
+def test_signal_while_workers_run_cancels_them(
+    manager: StageManager, sigusr1: list[RunControl]
+) -> None:
+    """A signal while stages run on worker threads sets their ctx.cancelled; the run ends."""
+    barrier = threading.Barrier(2)
+    started = threading.Event()
+
+    def worker(ctx: StageContext) -> bool:
+        if barrier.wait(10) == 0:
+            started.set()
+        return ctx.cancelled.wait(10)
+
+    manager.register_stage(stage(name="w0")(worker))
+    manager.register_stage(stage(name="w1")(worker))
+    control = RunControl()
+    sigusr1.append(control)
+    sender = _signal_when(started)
+    result = manager.execute_pipeline(
+        manager.create_pipeline("p", ["w0", "w1"]),
+        executor="threads",
+        max_workers=2,
+        control=control,
+    )
+    sender.join()
+    assert result["w0"].value is True
+    assert result["w1"].value is True
+    assert result.interrupted
+
+
+@needs_sigusr1
+def test_keyboard_interrupt_while_loop_waits(manager: StageManager) -> None:
+    """KeyboardInterrupt reaching the loop while workers run cancels them and returns a result."""
+    barrier = threading.Barrier(2)
+    started = threading.Event()
+
+    def worker(ctx: StageContext) -> bool:
+        if barrier.wait(10) == 0:
+            started.set()
+        return ctx.cancelled.wait(10)
+
+    def raise_keyboard_interrupt(signum: int, frame: FrameType | None) -> None:
+        raise KeyboardInterrupt
+
+    manager.register_stage(stage(name="w0")(worker))
+    manager.register_stage(stage(name="w1")(worker))
+    manager.register_stage(stage(name="after", requires=["w0", "w1"])(worker))
+    previous = signal.signal(signal.SIGUSR1, raise_keyboard_interrupt)
+    try:
+        sender = _signal_when(started)
+        result = manager.execute_pipeline(
+            manager.create_pipeline("p", ["after"]), executor="threads", max_workers=2
+        )
+        sender.join()
+    finally:
+        signal.signal(signal.SIGUSR1, previous)
+    assert result["w0"].value is True
+    assert result["w1"].value is True
+    assert result["after"].status is StageStatus.CANCELLED
+    assert result.interrupted
