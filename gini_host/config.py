@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import difflib
 import os
+import re
 import tomllib
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
@@ -29,6 +30,8 @@ __all__ = [
     "config_from_mapping",
     "find_config_file",
     "load_config",
+    "merge_tables",
+    "parse_set_options",
 ]
 
 ON_CONFLICT_CHOICES: Final = ("error", "disable-later")
@@ -39,11 +42,25 @@ DEFAULT_FILE: Final = "gini.toml"
 class ConfigError(UsageError):
     """The configuration is wrong; ``source`` is the file, ``key`` the key path if any."""
 
-    def __init__(self, source: str, message: str, key: str | None = None) -> None:
+    def __init__(
+        self,
+        source: str,
+        message: str,
+        key: str | None = None,
+        *,
+        line: int | None = None,
+        column: int | None = None,
+    ) -> None:
         self.source = source
         self.key = key
         self.detail = message
-        where = f"{source}: {key}: " if key else f"{source}: "
+        #: Where a TOML syntax error is, 1-based, when known.
+        self.line = line
+        self.column = column
+        if line is not None:
+            where = f"{source}:{line}:{column or 1}: "
+        else:
+            where = f"{source}: {key}: " if key else f"{source}: "
         super().__init__(where + message)
 
 
@@ -124,8 +141,27 @@ def load_config(path: str | os.PathLike[str]) -> HostConfig:
     except OSError as exc:
         raise ConfigError(source, f"cannot read: {exc.strerror or exc}") from None
     except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(source, f"invalid TOML: {exc}") from None
+        raise _syntax_error(source, exc) from None
     return config_from_mapping(data, source=source)
+
+
+_TOML_WHERE: Final = re.compile(
+    r"^(?P<message>.*) \(at line (?P<line>\d+), column (?P<column>\d+)\)$"
+)
+
+
+def _syntax_error(source: str, exc: tomllib.TOMLDecodeError) -> ConfigError:
+    """``file:line:col: invalid TOML: ...``, the location editors and terminals link to."""
+    # tomllib (before 3.14) has the location only in its message: "... (at line 3, column 5)".
+    match = _TOML_WHERE.match(str(exc))
+    if match is None:
+        return ConfigError(source, f"invalid TOML: {exc}")
+    return ConfigError(
+        source,
+        f"invalid TOML: {match['message']}",
+        line=int(match["line"]),
+        column=int(match["column"]),
+    )
 
 
 def config_from_toml(text: str, source: str = "<string>") -> HostConfig:
@@ -133,7 +169,7 @@ def config_from_toml(text: str, source: str = "<string>") -> HostConfig:
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(source, f"invalid TOML: {exc}") from None
+        raise _syntax_error(source, exc) from None
     return config_from_mapping(data, source=source)
 
 
@@ -319,3 +355,70 @@ def _run(c: _Checker, t: Mapping[str, Any]) -> RunConfig:
         keep_going=c.get(t, "run", "keep_going", bool, False),
         limits=MappingProxyType(limits),
     )
+
+
+# -- ``--set plugin::stage.key=value`` ----------------------------------------------------------
+
+SET_FLAG: Final = "--set"
+# A value that starts like a TOML string, array or table must be valid TOML; anything else
+# that does not parse (``--set p::s.name=web``) is taken as a plain string.
+_TOML_ONLY_STARTS: Final = ('"', "'", "[", "{")
+
+
+def parse_set_options(options: Sequence[str]) -> dict[str, dict[str, Any]]:
+    """``--set plugin::stage.key=value`` options as per-stage config overrides.
+
+    ``key`` may be dotted (``a.b``) for nested tables; ``value`` is a TOML value (``4``,
+    ``true``, ``"text"``, ``["a", "b"]``), or a bare word taken as a string. The stage is the
+    text up to the first ``.`` after ``::``. Errors are ConfigErrors naming the flag.
+    """
+    overrides: dict[str, dict[str, Any]] = {}
+    for text in options:
+        stage_id, path, value = _parse_set(text)
+        table = overrides.setdefault(stage_id, {})
+        for part in path[:-1]:
+            nested = table.setdefault(part, {})
+            if not isinstance(nested, dict):
+                raise ConfigError(SET_FLAG, f"{part!r} was set to a value, not a table", text)
+            table = nested
+        table[path[-1]] = value
+    return overrides
+
+
+def _parse_set(text: str) -> tuple[str, tuple[str, ...], Any]:
+    key, eq, raw = text.partition("=")
+    key = key.strip()
+    plugin, sep, rest = key.partition("::")
+    stage_name, dot, dotted = rest.partition(".")
+    path = tuple(part.strip() for part in dotted.split("."))
+    if not eq or not sep or not plugin or not stage_name or not dot or not all(path):
+        raise ConfigError(
+            SET_FLAG, "expected plugin::stage.key=value (e.g. env-check::report.x=4)", text
+        )
+    return f"{plugin}::{stage_name}", path, _toml_value(text, raw.strip())
+
+
+def _toml_value(text: str, raw: str) -> Any:
+    if "\n" in raw or "\r" in raw:
+        raise ConfigError(SET_FLAG, "the value must be on one line", text)
+    try:
+        parsed = tomllib.loads(f"value = {raw}")
+    except tomllib.TOMLDecodeError as exc:
+        if raw.startswith(_TOML_ONLY_STARTS):
+            raise ConfigError(SET_FLAG, f"invalid TOML value {raw!r}: {exc}", text) from None
+        return raw
+    if set(parsed) != {"value"}:
+        raise ConfigError(SET_FLAG, f"invalid TOML value {raw!r}", text)
+    return parsed["value"]
+
+
+def merge_tables(base: Mapping[str, Any], extra: Mapping[str, Any]) -> dict[str, Any]:
+    """``base`` with ``extra`` laid over it; nested tables are merged key by key."""
+    merged = dict(base)
+    for key, value in extra.items():
+        old = merged.get(key)
+        if isinstance(old, Mapping) and isinstance(value, Mapping):
+            merged[key] = merge_tables(old, value)
+        else:
+            merged[key] = value
+    return merged

@@ -143,9 +143,26 @@ def order_plugins(plugins: Sequence[PluginInfo]) -> list[PluginInfo]:
     return order + rest
 
 
+def _could_conflict(order: Sequence[PluginInfo]) -> list[PluginInfo]:
+    """The plugins that can be part of a conflict, in order: those whose manifest declares
+    conflicts, incompatibilities or resources, and those they name. Checking every pair of
+    plugins is quadratic: 125,000 pairs at 500 plugins, a third of the boot (issue 6)."""
+    declaring: set[str] = set()
+    named: set[str] = set()
+    for p in order:
+        m = p.manifest
+        if m.conflicts_with or m.incompatible_with or m.resources:
+            declaring.add(p.name)
+            named.update(m.conflicts_with)
+            named.update(m.incompatible_with)
+    if not declaring:
+        return []
+    return [p for p in order if p.name in declaring or p.name in named]
+
+
 def resolve_conflicts(order: Sequence[PluginInfo], policy: str) -> list[Conflict]:
     """Apply the conflict policy; raise PluginConflictError when it is ``error``."""
-    conflicts = find_conflicts(order)
+    conflicts = find_conflicts(_could_conflict(order))
     for c in conflicts:
         if not c.critical:
             logger.warning("plugins {} and {} share a resource: {}", c.first, c.second, c.detail)

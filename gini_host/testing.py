@@ -1,197 +1,61 @@
 """gini-host's pytest plugin: test plugins against real installed distributions.
 
 Loaded through the ``pytest11`` entry point wherever gini-host is installed (disable with
-``-p no:gini_host``). The fixtures build what pip would have installed (a dist-info folder
-with METADATA, entry_points.txt and RECORD, next to the plugin's module) in a temporary
-directory on ``sys.path``, so discovery, requirements and ordering are tested for real, and
-they undo every change to ``sys.path``, ``sys.modules`` and the environment at teardown.
+``-p no:gini_host``). Fixtures:
+
+- ``plugin_dist``: write installed plugin distributions (dist-info and module) into a temp
+  dir on ``sys.path``; ``sys.path``, ``sys.modules`` and ``os.environ`` are restored after.
+- ``make_host``: booted in-process hosts from plugin objects; shut down at teardown.
+- ``hook_recorder``: every hook call of every host the test creates.
+- ``gini_cli``: run ``gini-host`` in-process or as a subprocess.
+
+Helpers: :func:`run_pipeline`, :func:`assert_statuses`, :func:`check_plugin`.
 See ``docs/testing.md``.
 """
 
 from __future__ import annotations
 
-import importlib
-import os
-import re
 import sys
-import textwrap
-from collections.abc import Iterator, Mapping, Sequence
-from pathlib import Path
-from typing import Any
+from collections.abc import Iterator
 
-import attrs
 import pytest
 
-from gini_host.config import HostConfig
-from gini_host.discovery import ENTRY_POINT_GROUP
-from gini_host.kernel import Host
+from gini_host._testing.assertions import assert_statuses, status_diff
+from gini_host._testing.cli import CliInvoker, CliResult
+from gini_host._testing.dists import PluginDist, PluginDists, Snapshot
+from gini_host._testing.hosts import HostFactory, run_pipeline
+from gini_host._testing.recorder import HookCall, HookRecorder, watch_hosts
+from gini_host.checks import check_plugin
 
-__all__ = ["PluginDist", "PluginDists", "make_host", "plugin_dist"]
-
-
-def _module_name(name: str) -> str:
-    return re.sub(r"\W", "_", name)
-
-
-def _dist_dir_name(dist: str, version: str) -> str:
-    # The installer's normalisation: runs of -_. become one underscore.
-    return f"{re.sub(r'[-_.]+', '_', dist)}-{version}.dist-info"
-
-
-@attrs.define
-class PluginDist:
-    """One distribution written by :class:`PluginDists`."""
-
-    name: str
-    distribution: str
-    version: str
-    module: str
-    site: Path
-    dist_info: Path
-
-    @property
-    def entry_points_file(self) -> Path:
-        return self.dist_info / "entry_points.txt"
-
-    def uninstall(self) -> None:
-        """Remove the distribution and its module, as ``pip uninstall`` would."""
-        for path in (self.dist_info, self.site / self.module, self.site / f"{self.module}.py"):
-            if path.is_dir():
-                for child in sorted(path.rglob("*"), reverse=True):
-                    child.unlink() if child.is_file() else child.rmdir()
-                path.rmdir()
-            elif path.exists():
-                path.unlink()
-        sys.modules.pop(self.module, None)
-        importlib.invalidate_caches()
-
-
-class PluginDists:
-    """Factory fixture: ``plugin_dist(name, source=..., version=..., requires=...)``.
-
-    Every distribution goes into one ``site`` directory per test (like site-packages),
-    prepended to ``sys.path``; give ``site`` to subprocesses through ``PYTHONPATH``.
-    """
-
-    def __init__(self, site: Path) -> None:
-        self.site = site
-        self.written: list[PluginDist] = []
-
-    def __call__(
-        self,
-        name: str,
-        source: str = "",
-        version: str = "0.1.0",
-        requires: Sequence[str] = (),
-        entry_points: Mapping[str, Mapping[str, str]] | None = None,
-        *,
-        distribution: str | None = None,
-        module: str | None = None,
-        summary: str = "",
-    ) -> PluginDist:
-        """Write distribution ``distribution`` (default ``name``) holding module ``module``
-        (default ``name`` made an identifier) with ``source``; by default one entry point
-        ``name = module`` in the ``gini_host.plugins`` group."""
-        dist = distribution or name
-        mod = module or _module_name(name)
-        if entry_points is None:
-            entry_points = {ENTRY_POINT_GROUP: {name: mod}}
-        (self.site / f"{mod}.py").write_text(textwrap.dedent(source), encoding="utf-8")
-        info = self.site / _dist_dir_name(dist, version)
-        info.mkdir(exist_ok=True)
-        meta = [
-            "Metadata-Version: 2.1",
-            f"Name: {dist}",
-            f"Version: {version}",
-            f"Summary: {summary}",
-            *(f"Requires-Dist: {r}" for r in requires),
-        ]
-        (info / "METADATA").write_text("\n".join(meta) + "\n\n", encoding="utf-8")
-        eps = []
-        for group, items in entry_points.items():
-            eps.append(f"[{group}]")
-            eps.extend(f"{k} = {v}" for k, v in items.items())
-            eps.append("")
-        (info / "entry_points.txt").write_text("\n".join(eps), encoding="utf-8")
-        (info / "INSTALLER").write_text("gini-host-testing\n", encoding="utf-8")
-        record = [
-            f"{mod}.py,,",
-            *(
-                f"{info.name}/{f},,"
-                for f in ("METADATA", "entry_points.txt", "INSTALLER", "RECORD")
-            ),
-        ]
-        (info / "RECORD").write_text("\n".join(record) + "\n", encoding="utf-8")
-        sys.modules.pop(mod, None)
-        importlib.invalidate_caches()
-        written = PluginDist(name, dist, version, mod, self.site, info)
-        self.written.append(written)
-        return written
-
-
-@attrs.define
-class _Snapshot:
-    """What a test may change and must get back."""
-
-    path: list[str]
-    modules: set[str]
-    environ: dict[str, str]
-
-    @classmethod
-    def take(cls) -> _Snapshot:
-        return cls(list(sys.path), set(sys.modules), dict(os.environ))
-
-    def restore(self, site: Path) -> None:
-        """Undo: only modules imported from ``site`` are dropped, so the host's own modules
-        (imported lazily during a test) keep their identity for later tests."""
-        sys.path[:] = self.path
-        root = str(site)
-        for name in set(sys.modules) - self.modules:
-            file = getattr(sys.modules[name], "__file__", None) or ""
-            if file.startswith(root):
-                del sys.modules[name]
-        os.environ.clear()
-        os.environ.update(self.environ)
-        importlib.invalidate_caches()
+__all__ = [
+    "CliInvoker",
+    "CliResult",
+    "HookCall",
+    "HookRecorder",
+    "HostFactory",
+    "PluginDist",
+    "PluginDists",
+    "assert_statuses",
+    "check_plugin",
+    "gini_cli",
+    "hook_recorder",
+    "make_host",
+    "plugin_dist",
+    "run_pipeline",
+    "status_diff",
+]
 
 
 @pytest.fixture
 def plugin_dist(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PluginDists]:
     """Write real installed plugin distributions into a temp dir on ``sys.path``."""
-    snapshot = _Snapshot.take()
+    snapshot = Snapshot.take()
     site = tmp_path_factory.mktemp("site")
     sys.path.insert(0, str(site))
     try:
         yield PluginDists(site)
     finally:
         snapshot.restore(site)
-
-
-class HostFactory:
-    """Factory fixture: ``make_host(*plugins, config=None, autoload=False, **options)``."""
-
-    def __init__(self) -> None:
-        self.hosts: list[Host] = []
-
-    def __call__(
-        self,
-        *plugins: object,
-        config: HostConfig | Mapping[str, Any] | str | None = None,
-        autoload: bool = False,
-        **options: Any,
-    ) -> Host:
-        """A booted host with ``plugins`` (modules, classes, instances); shut down at teardown.
-
-        ``config`` is a mapping or TOML text like ``gini.toml``; ``options`` go to
-        :class:`gini_host.Host` (``enable``, ``disable``, ``paths``, ...).
-        """
-        host = Host(plugins, config=config, autoload=autoload, **options)
-        self.hosts.append(host)
-        return host.boot()
-
-    def close(self) -> None:
-        for host in reversed(self.hosts):
-            host.shutdown()
 
 
 @pytest.fixture
@@ -202,3 +66,32 @@ def make_host() -> Iterator[HostFactory]:
         yield factory
     finally:
         factory.close()
+
+
+@pytest.fixture
+def hook_recorder() -> Iterator[HookRecorder]:
+    """Record every hook call of every host created while the test runs.
+
+    Hosts from ``make_host``, from an in-process ``gini_cli`` and from ``gini_host.Host``
+    itself are all seen; subprocesses are not.
+    """
+    recorder = HookRecorder()
+    with watch_hosts(recorder.attach):
+        try:
+            yield recorder
+        finally:
+            recorder.detach()
+
+
+@pytest.fixture
+def gini_cli(request: pytest.FixtureRequest) -> CliInvoker:
+    """Run ``gini-host`` in-process (default) or as a subprocess (``subprocess=True``).
+
+    When the test also uses ``plugin_dist``, its distributions are visible to both: on
+    ``sys.path`` in-process, on ``PYTHONPATH`` in the subprocess.
+    """
+    site = None
+    if "plugin_dist" in request.fixturenames:
+        dists: PluginDists = request.getfixturevalue("plugin_dist")
+        site = dists.site
+    return CliInvoker(site)

@@ -7,4 +7,8 @@ from gini_host.loading import Builtin
 __all__ = ["DEFAULT_BUILTINS"]
 
 #: Registered first, in this order. ``core`` contributes the boot pipeline.
-DEFAULT_BUILTINS: tuple[Builtin, ...] = (Builtin("core", "gini_host.builtin.core", essential=True),)
+DEFAULT_BUILTINS: tuple[Builtin, ...] = (
+    Builtin("core", "gini_host.builtin.core", essential=True),
+    # Silent (and free) until the CLI attaches it to the terminal; -p no:reporter turns it off.
+    Builtin("reporter", "gini_host.builtin.reporter:ReporterPlugin"),
+)

@@ -1,4 +1,5 @@
-"""The plugin object and its stages, run through gini-host's own stage engine."""
+"""The installed plugin, discovered through its entry point and run by a real host
+(gini-host's test harness: make_host, run_pipeline, assert_statuses, check_plugin)."""
 
 from __future__ import annotations
 
@@ -6,36 +7,55 @@ import sys
 
 import pytest
 
-gini_host = pytest.importorskip("gini_host")
+pytest.importorskip("gini_host")
 
-from gini_env_check.plugin import PIPELINE_DESCRIPTION, plugin  # noqa: E402
-from gini_env_check.stages import STAGES  # noqa: E402
-from gini_env_check.verdict import CHECKS  # noqa: E402
+from gini_env_check.plugin import PIPELINE_DESCRIPTION
+from gini_env_check.stages import STAGES
+from gini_env_check.verdict import CHECKS
 
-from gini_host import PipelineSpec, StageManager, StageStatus  # noqa: E402
+from gini_host import Host, StageStatus
+from gini_host.stages import RunState
+from gini_host.testing import (
+    HostFactory,
+    assert_statuses,
+    check_plugin,
+    run_pipeline,
+)
+
+ALL_STAGES = [f"env-check::{name}" for name in (*CHECKS, "report")]
 
 
-def _manager() -> StageManager:
-    manager = StageManager()
-    for stage in plugin.gini_register_stages(host=None):
-        manager.register_stage(stage, plugin="env-check")
-    for spec in plugin.gini_register_pipelines(host=None):
-        manager.register_pipeline(spec)
-    return manager
+@pytest.fixture
+def host(make_host: HostFactory) -> Host:
+    """A host with only env-check enabled, loaded from its installed entry point."""
+    return make_host(enable=["env-check"])
 
 
-def test_preflight_refuses_other_platforms(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Off Linux, preflight returns one problem naming the platform."""
+def test_gini_host_check_finds_no_problem() -> None:
+    """Hooks, stage requires and the gini-host requirement are all in order."""
+    assert check_plugin("env-check") == []
+
+
+def test_preflight_refuses_other_platforms(
+    make_host: HostFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Off Linux, preflight fails the plugin with one problem naming the platform."""
     monkeypatch.setattr(sys, "platform", "darwin")
-    assert plugin.gini_preflight(host=None) == [
-        "env-check needs Linux (/proc and /sys); this is darwin"
+    host = make_host(enable=["env-check"])
+    info = host.plugin("env-check")
+    assert (info.status.value, info.reason) == (
+        "failed",
+        "preflight: env-check needs Linux (/proc and /sys); this is darwin",
+    )
+    assert host.stage_manager.registry.by_plugin("env-check") == []
+
+
+def test_preflight_passes_on_linux(host: Host) -> None:
+    """On Linux the plugin boots active, with every stage registered."""
+    assert host.plugin("env-check").active
+    assert [s.id for s in host.stage_manager.registry.by_plugin("env-check")] == [
+        f"env-check::{s.name}" for s in STAGES
     ]
-
-
-def test_preflight_passes_on_linux(monkeypatch: pytest.MonkeyPatch) -> None:
-    """On Linux, preflight has nothing to say."""
-    monkeypatch.setattr(sys, "platform", "linux")
-    assert plugin.gini_preflight(host=None) is None
 
 
 def test_stages_are_independent_facts_and_one_report() -> None:
@@ -50,26 +70,24 @@ def test_stages_are_independent_facts_and_one_report() -> None:
     assert set(stages["report"].requires) == set(CHECKS)
 
 
-def test_pipeline_spec() -> None:
+def test_pipeline_spec(host: Host) -> None:
     """The env-check pipeline targets the report stage."""
-    (spec,) = plugin.gini_register_pipelines(host=None)
-    assert isinstance(spec, PipelineSpec)
+    (spec,) = [s for s in host.pipelines if s.source == "env-check"]
     assert spec.name == "env-check"
     assert spec.stages == ("env-check::report",)
     assert spec.description == PIPELINE_DESCRIPTION
 
 
-def test_pipeline_runs_on_this_machine_in_parallel() -> None:
+def test_pipeline_runs_on_this_machine_in_parallel(host: Host) -> None:
     """On the real machine every stage succeeds and the report is a complete verdict."""
-    manager = _manager()
-    result = manager.execute_pipeline(
-        manager.build("env-check"),
+    result = run_pipeline(
+        host,
+        "env-check",
         executor="threads",
         max_workers=4,
         stage_config={"env-check::executables": {"required": ["sh", "no-such-program-xyz"]}},
     )
-    assert result.ok, result.failures
-    assert set(result) == {f"env-check::{name}" for name in (*CHECKS, "report")}
+    assert_statuses(result, dict.fromkeys(ALL_STAGES, "succeeded"))
     verdict = result["env-check::report"].value
     assert set(verdict) == {"ready", "verdict", "reasons", "warnings", "checks"}
     assert set(verdict["checks"]) == set(CHECKS)
@@ -78,15 +96,14 @@ def test_pipeline_runs_on_this_machine_in_parallel() -> None:
     assert verdict["verdict"] == "not ready"
 
 
-def test_report_stage_with_a_minimal_context() -> None:
+def test_report_stage_with_a_minimal_context(host: Host) -> None:
     """The report reads earlier results by full id and its config's min_memory_gib."""
-    manager = _manager()
     huge = {"status": "ok", "total_bytes": 1024**3, "available_bytes": 1024**3}
-    from gini_host.stages import RunState
-
     run = RunState("test")
     run.values["env-check::memory"] = huge
-    result = manager.execute_stage("env-check::report", context=run, config={"min_memory_gib": 8})
+    result = host.stage_manager.execute_stage(
+        "env-check::report", context=run, config={"min_memory_gib": 8}
+    )
     assert result.status is StageStatus.SUCCEEDED
     verdict = result.value
     assert "only 1.0 GiB of memory; at least 8.0 GiB is required" in verdict["reasons"]
@@ -94,20 +111,24 @@ def test_report_stage_with_a_minimal_context() -> None:
     assert "kvm: unknown (stage env-check::kvm produced no result)" in verdict["warnings"]
 
 
-def test_dry_run_describes_what_each_stage_would_read() -> None:
+def test_dry_run_describes_what_each_stage_would_read(host: Host) -> None:
     """A dry run calls each describer and reads nothing."""
-    manager = _manager()
-    result = manager.execute_pipeline(manager.build("env-check"), dry_run=True)
-    assert {result[stage_id].status for stage_id in result} == {StageStatus.DRY_RUN}
+    result = run_pipeline(host, "env-check", dry_run=True)
+    assert_statuses(result, dict.fromkeys(ALL_STAGES, "dry_run"))
     assert result["env-check::cpu"].value == "would read /proc/cpuinfo"
     assert "qemu-img" in result["env-check::executables"].value
     assert "minimum memory 2 GiB" in result["env-check::report"].value
 
 
-def test_bad_stage_config_fails_the_stage_naming_the_key() -> None:
-    """A bad executables config fails that stage with the key in the message."""
-    manager = _manager()
-    result = manager.execute_stage("env-check::executables", config={"required": "qemu-img"})
-    assert result.status is StageStatus.FAILED
-    assert result.error is not None
-    assert "config.required" in result.error.message
+def test_bad_stage_config_fails_the_stage_naming_the_key(make_host: HostFactory) -> None:
+    """A bad [stages."env-check::executables".config] fails that stage with the key in the
+    message; the report, which needs it, is skipped and the other facts are kept."""
+    config = '[stages."env-check::executables".config]\nrequired = "qemu-img"\n'
+    host = make_host(enable=["env-check"], config=config)
+    result = run_pipeline(host, "env-check", keep_going=True)
+    expected = dict.fromkeys(ALL_STAGES, "succeeded")
+    expected.update({"env-check::executables": "failed", "env-check::report": "skipped"})
+    assert_statuses(result, expected)
+    error = result["env-check::executables"].error
+    assert error is not None
+    assert "config.required" in error.message

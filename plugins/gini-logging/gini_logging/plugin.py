@@ -1,8 +1,10 @@
 """The logging plugin object: configures loguru from ``[plugin.logging]`` and undoes it.
 
-The host keeps its own stderr sink and publishes its id as ``host.log_handler_id``; this plugin
-removes that one sink when it takes over the console and never calls ``logger.remove()`` with
-no argument, which would also drop sinks that the host or other plugins added.
+The host keeps its own stderr sink and publishes its id as ``host.log_handler_id`` only while
+the console is up for grabs: when the operator chose console options (``-v``, ``-q``,
+``--log-json``) the host publishes None and this plugin leaves the console alone, adding only
+its file sink. It never calls ``logger.remove()`` with no argument, which would also drop
+sinks that the host or other plugins added.
 """
 
 from __future__ import annotations
@@ -43,10 +45,14 @@ class LoggingPlugin:
         settings = parse_settings(config, os.environ)
         # Configuring again replaces the previous setup instead of stacking sinks.
         self._remove_sinks()
-        self._handler_ids = add_sinks(settings, self._console or sys.stderr)
+        take_console = (
+            settings.replace_console and getattr(host, "log_handler_id", None) is not None
+        )
+        console = (self._console or sys.stderr) if take_console else None
+        self._handler_ids = add_sinks(settings, console)
         self.settings = settings
         # Removed only after ours are in place, so no line goes to no sink in between.
-        if settings.replace_console:
+        if take_console:
             self._remove_host_console(host)
         logger.debug(
             "logging configured: level {}, format {}, file {}",

@@ -55,8 +55,8 @@ def _add_console_sink(settings: LoggingSettings, console: TextIO) -> int:
     )
 
 
-def add_sinks(settings: LoggingSettings, console: TextIO) -> list[int]:
-    """Add the file sink (when configured) and, when taking over the console, a console sink.
+def add_sinks(settings: LoggingSettings, console: TextIO | None) -> list[int]:
+    """Add the file sink (when configured) and, given a ``console``, a console sink.
 
     Returns the handler ids. If one sink cannot be added, the ones already added are removed
     before the error propagates, so a failed configure leaves loguru as it found it.
@@ -65,7 +65,7 @@ def add_sinks(settings: LoggingSettings, console: TextIO) -> list[int]:
     try:
         if settings.file is not None:
             ids.append(_add_file_sink(settings, settings.file))
-        if settings.replace_console:
+        if console is not None:
             ids.append(_add_console_sink(settings, console))
     except BaseException:
         for handler_id in ids:

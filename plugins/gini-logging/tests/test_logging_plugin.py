@@ -60,10 +60,10 @@ def test_json_format_writes_json_lines_to_the_file(plugin: LoggingPlugin, tmp_pa
 
 
 def test_console_shows_level_filtered_compact_lines_with_the_stage(
-    plugin: LoggingPlugin, console: io.StringIO
+    host_sink: tuple[SimpleNamespace, io.StringIO], plugin: LoggingPlugin, console: io.StringIO
 ) -> None:
     """The compact console sink filters by level and names the stage that logged."""
-    plugin.gini_configure(host=None, config={"level": "INFO"})
+    plugin.gini_configure(host=host_sink[0], config={"level": "INFO"})
     logger.debug("hidden")
     logger.bind(stage="env-check::kvm").info("shown")
     output = console.getvalue()
@@ -72,11 +72,14 @@ def test_console_shows_level_filtered_compact_lines_with_the_stage(
 
 
 def test_env_var_level_reaches_the_sinks(
-    plugin: LoggingPlugin, console: io.StringIO, monkeypatch: pytest.MonkeyPatch
+    host_sink: tuple[SimpleNamespace, io.StringIO],
+    plugin: LoggingPlugin,
+    console: io.StringIO,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     """GINI_LOG_LEVEL=DEBUG lets debug lines through although the config says ERROR."""
     monkeypatch.setenv("GINI_LOG_LEVEL", "DEBUG")
-    plugin.gini_configure(host=None, config={"level": "ERROR"})
+    plugin.gini_configure(host=host_sink[0], config={"level": "ERROR"})
     logger.debug("now visible")
     assert "now visible" in console.getvalue()
 
@@ -109,32 +112,49 @@ def test_replace_console_false_keeps_the_hosts_sink_and_adds_no_console(
     assert plugin.handler_ids == ()
 
 
-def test_host_without_a_handler_id_is_fine(plugin: LoggingPlugin) -> None:
-    """A host with no log_handler_id attribute, or None, loses nothing."""
+def test_host_without_a_handler_id_keeps_its_console(
+    plugin: LoggingPlugin, console: io.StringIO
+) -> None:
+    """No published handler (the operator chose -v/-q/--log-json): no console sink is added."""
     before = _handler_count()
     plugin.gini_configure(host=SimpleNamespace(log_handler_id=None), config={})
     plugin.gini_configure(host=object(), config={})
-    assert _handler_count() == before + 1
+    assert _handler_count() == before
+    logger.info("not ours")
+    assert console.getvalue() == ""
 
 
-def test_shutdown_removes_the_sinks_it_added(plugin: LoggingPlugin, tmp_path: Path) -> None:
+def test_console_left_alone_still_gets_the_file_sink(plugin: LoggingPlugin, tmp_path: Path) -> None:
+    """With the console not up for grabs, the file sink is still added and written."""
+    log_file = tmp_path / "gini.log"
+    plugin.gini_configure(host=SimpleNamespace(log_handler_id=None), config={"file": str(log_file)})
+    logger.info("to the file")
+    assert "to the file" in log_file.read_text()
+    assert len(plugin.handler_ids) == 1
+
+
+def test_shutdown_removes_the_sinks_it_added(
+    plugin: LoggingPlugin, tmp_path: Path, host_sink: tuple[SimpleNamespace, io.StringIO]
+) -> None:
     """After gini_shutdown the plugin's sinks are gone and nothing more reaches its file."""
     before = _handler_count()
     log_file = tmp_path / "gini.log"
-    plugin.gini_configure(host=None, config={"file": str(log_file)})
-    assert _handler_count() == before + 2
+    plugin.gini_configure(host=host_sink[0], config={"file": str(log_file)})
+    assert _handler_count() == before + 1  # file + console added, the host's console removed
     plugin.gini_shutdown(host=None)
-    assert _handler_count() == before
+    assert _handler_count() == before - 1  # only the host's console was not ours to restore
     logger.info("after shutdown")
     assert "after shutdown" not in log_file.read_text()
 
 
-def test_configure_twice_replaces_instead_of_stacking(plugin: LoggingPlugin) -> None:
+def test_configure_twice_replaces_instead_of_stacking(
+    host_sink: tuple[SimpleNamespace, io.StringIO], plugin: LoggingPlugin
+) -> None:
     """A second configure removes the first one's sinks."""
     before = _handler_count()
-    plugin.gini_configure(host=None, config={})
-    plugin.gini_configure(host=None, config={"format": "pretty"})
-    assert _handler_count() == before + 1
+    plugin.gini_configure(host=host_sink[0], config={})
+    plugin.gini_configure(host=host_sink[0], config={"format": "pretty"})
+    assert _handler_count() == before  # one console of ours in place of the host's
 
 
 def test_bad_rotation_fails_cleanly(
@@ -161,11 +181,14 @@ def test_unopenable_file_names_the_file_key(plugin: LoggingPlugin, tmp_path: Pat
 
 
 def test_tracebacks_never_show_local_variables(
-    plugin: LoggingPlugin, console: io.StringIO, tmp_path: Path
+    host_sink: tuple[SimpleNamespace, io.StringIO],
+    plugin: LoggingPlugin,
+    console: io.StringIO,
+    tmp_path: Path,
 ) -> None:
     """diagnose is off on every sink: a secret in a local variable is not printed."""
     log_file = tmp_path / "gini.log"
-    plugin.gini_configure(host=None, config={"file": str(log_file)})
+    plugin.gini_configure(host=host_sink[0], config={"file": str(log_file)})
 
     def connect() -> None:
         password = "hunter2-secret"

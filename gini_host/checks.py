@@ -1,0 +1,327 @@
+"""Checks for plugin authors: what ``gini-host check`` and ``gini_host.testing.check_plugin``
+report, one line per problem.
+
+They find what pluggy and the host would accept silently or only report at run time:
+``gini_*`` functions without ``@hookimpl`` (they never run), unknown hook names, hook
+implementations asking for arguments the hook does not have, stages whose ``requires``
+point nowhere (in the plugin itself, or to stages no installed plugin provides: a host is
+booted to know), pipelines naming such stages, and a missing or incompatible ``gini-host``
+requirement in the plugin's distribution.
+"""
+
+from __future__ import annotations
+
+import importlib
+import importlib.metadata
+import importlib.util
+import sys
+import types
+from collections.abc import Sequence
+from typing import Any
+
+import attrs
+import pluggy
+from packaging.requirements import InvalidRequirement, Requirement
+from packaging.utils import canonicalize_name
+from packaging.version import Version
+
+from gini_host import hookspecs
+from gini_host._version import __version__
+from gini_host.discovery import ENTRY_POINT_GROUP, PluginEntryPoint, scan
+from gini_host.errors import CycleError, GiniHostError, UsageError
+from gini_host.loading import argnames, hook_problems, import_plugin, plugin_name_of
+from gini_host.markers import PROJECT_NAME
+from gini_host.stages.pipeline import find_cycles, spec_from_any, suggest
+from gini_host.stages.stage import SEPARATOR, Stage
+
+__all__ = ["UnknownPluginError", "check_plugin"]
+
+_HOST_DIST = canonicalize_name("gini-host")
+
+
+class UnknownPluginError(UsageError):
+    """``check`` was given a name that is no installed plugin and no importable module."""
+
+    def __init__(self, name: str, suggestions: Sequence[str] = ()) -> None:
+        self.name = name
+        self.suggestions = tuple(suggestions)
+        hint = f"; did you mean {', '.join(map(repr, self.suggestions))}?" if suggestions else ""
+        super().__init__(f"no installed plugin or importable module named {name!r}{hint}")
+
+
+@attrs.define
+class _Target:
+    """What is being checked: the plugin object and what is known of its distribution."""
+
+    name: str
+    obj: object
+    entry_point: PluginEntryPoint | None = None
+    distribution: str | None = None
+    requires: tuple[str, ...] = ()
+    by_name: bool = False
+
+
+def check_plugin(target: object, *, paths: Sequence[str] | None = None) -> list[str]:
+    """Every problem of a plugin, one line each; an empty list when it is clean.
+
+    ``target`` is an installed plugin's name (``env-check``), a module name
+    (``my_plugin.hooks``, or ``module:attr``), or a plugin object (module, class, instance).
+    ``paths`` limits where installed distributions are looked for (default ``sys.path``).
+    A name that is neither raises :class:`UnknownPluginError`. The distribution checks need
+    a distribution: for a plugin object that belongs to none (one defined in a test) they are
+    skipped, for a name they report it.
+    """
+    installed = scan(paths)
+    resolved = _resolve(target, installed.entry_points)
+    if isinstance(resolved, str):
+        return [resolved]
+    if resolved.distribution is not None:
+        resolved.requires = _requirements(resolved.distribution, paths, resolved.requires)
+    pm = pluggy.PluginManager(PROJECT_NAME)
+    pm.add_hookspecs(hookspecs)
+    hooks, problems = hook_problems(pm, resolved.obj)
+    if not hooks and not problems:
+        problems.append(
+            f"{resolved.name} implements no gini-host hook (mark them with @gini_host.hookimpl)"
+        )
+    problems += _signature_problems(pm, resolved.obj, hooks)
+    if not problems:
+        try:
+            pm.register(resolved.obj, name=resolved.name)
+        except (pluggy.PluginValidationError, ValueError) as exc:
+            problems.append(f"invalid hook implementation: {exc}")
+    dist_problems = _distribution_problems(resolved)
+    problems += dist_problems
+    if not problems or dist_problems == problems:
+        problems += _stage_problems(resolved, paths, skip_host_version=bool(dist_problems))
+    return problems
+
+
+# -- finding the plugin -----------------------------------------------------------------------
+
+
+def _resolve(target: object, entry_points: Sequence[PluginEntryPoint]) -> _Target | str:
+    """The target as a plugin object; a string is a problem line (its import failed)."""
+    if not isinstance(target, str):
+        obj = target() if isinstance(target, type) else target
+        ep = _entry_point_of(obj, entry_points)
+        name = ep.name if ep is not None else plugin_name_of(target)
+        return _with_distribution(_Target(name, obj, ep), entry_points)
+    by_name = {ep.name: ep for ep in entry_points}
+    ep = by_name.get(target) or next(
+        (e for e in entry_points if target in (e.value, e.value.partition(":")[0].strip())), None
+    )
+    if ep is not None:
+        try:
+            obj = import_plugin(ep.value)
+        except Exception as exc:
+            return f"plugin {ep.name}: importing {ep.value} failed: {type(exc).__name__}: {exc}"
+        return _Target(ep.name, obj, ep, ep.distribution, ep.requires, by_name=True)
+    module = target.partition(":")[0].strip()
+    try:
+        found = importlib.util.find_spec(module) is not None
+    except (ImportError, ValueError):
+        found = False
+    if not found:
+        raise UnknownPluginError(target, suggest(target, by_name))
+    try:
+        obj = import_plugin(target)
+    except Exception as exc:
+        return f"importing {target} failed: {type(exc).__name__}: {exc}"
+    name = plugin_name_of(obj)
+    return _with_distribution(_Target(name, obj, by_name=True), entry_points)
+
+
+def _top_module(obj: object) -> str:
+    if isinstance(obj, types.ModuleType):
+        module = obj.__name__
+    else:
+        module = getattr(obj, "__module__", None) or type(obj).__module__
+    return module.partition(".")[0]
+
+
+def _entry_point_of(
+    obj: object, entry_points: Sequence[PluginEntryPoint]
+) -> PluginEntryPoint | None:
+    """The installed entry point that names ``obj`` (or an instance of the same class)."""
+    top = _top_module(obj)
+    for ep in entry_points:
+        if ep.value.partition(".")[0].partition(":")[0].strip() != top:
+            continue
+        try:
+            loaded = import_plugin(ep.value)
+        except Exception:
+            continue
+        if loaded is obj or (not isinstance(obj, types.ModuleType) and type(loaded) is type(obj)):
+            return ep
+    return None
+
+
+def _with_distribution(found: _Target, entry_points: Sequence[PluginEntryPoint]) -> _Target:
+    """Fill in the distribution: the entry point's, else the one that installed the module."""
+    if found.entry_point is not None:
+        found.distribution = found.entry_point.distribution
+        found.requires = found.entry_point.requires
+        return found
+    top = _top_module(found.obj)
+    same = [ep for ep in entry_points if ep.value.partition(".")[0].partition(":")[0] == top]
+    if same:
+        found.distribution, found.requires = same[0].distribution, same[0].requires
+        return found
+    dists = importlib.metadata.packages_distributions().get(top, [])
+    if dists:
+        found.distribution = dists[0]
+    return found
+
+
+def _requirements(
+    distribution: str, paths: Sequence[str] | None, scanned: tuple[str, ...]
+) -> tuple[str, ...]:
+    """The distribution's Requires-Dist as importlib.metadata reads them, which also knows
+    the ``requires.txt`` of an ``.egg-info`` (a build leaves one in the project folder)."""
+    search = list(paths) if paths is not None else sys.path
+    for dist in importlib.metadata.distributions(name=distribution, path=search):
+        return tuple(dist.requires or ())
+    return scanned
+
+
+# -- hooks ------------------------------------------------------------------------------------
+
+
+def _signature_problems(pm: pluggy.PluginManager, obj: object, hooks: Sequence[str]) -> list[str]:
+    """Implementations asking for arguments their hook does not pass (pluggy would refuse)."""
+    problems = []
+    for hook in hooks:
+        spec = getattr(pm.hook, hook).spec
+        expected = spec.argnames if spec is not None else ()
+        given = argnames(getattr(obj, hook))
+        extra = [a for a in given if a not in expected]
+        if extra:
+            names = ", ".join(repr(a) for a in extra)
+            problems.append(
+                f"{hook}({', '.join(given)}): {names} is not an argument of {hook}, "
+                f"which passes ({', '.join(expected)})"
+            )
+    return problems
+
+
+# -- distribution -----------------------------------------------------------------------------
+
+
+def _distribution_problems(found: _Target) -> list[str]:
+    if found.distribution is None:
+        if not found.by_name:
+            return []  # a plugin object defined in a test: nothing installed to check
+        return [
+            f"module {_top_module(found.obj)} belongs to no installed distribution: "
+            f"declare it in a pyproject.toml and pip install it"
+        ]
+    problems = []
+    if found.entry_point is None and not _declares_entry_point(found.distribution):
+        problems.append(
+            f"distribution {found.distribution} declares no {ENTRY_POINT_GROUP!r} entry point, "
+            "so gini-host does not discover it"
+        )
+    host_requirement = None
+    for text in found.requires:
+        try:
+            req = Requirement(text)
+        except InvalidRequirement as exc:
+            problems.append(
+                f"distribution {found.distribution}: invalid requirement {text!r}: {exc}"
+            )
+            continue
+        if canonicalize_name(req.name) == _HOST_DIST and (
+            req.marker is None or req.marker.evaluate({"extra": ""})
+        ):
+            host_requirement = req
+    if host_requirement is None:
+        problems.append(
+            f"distribution {found.distribution} does not require gini-host: add "
+            f'"gini-host{_suggested_specifier()}" to its dependencies'
+        )
+    elif not host_requirement.specifier.contains(Version(__version__), prereleases=True):
+        problems.append(
+            f"distribution {found.distribution} requires gini-host{host_requirement.specifier}, "
+            f"this gini-host is {__version__}"
+        )
+    return problems
+
+
+def _declares_entry_point(distribution: str) -> bool:
+    try:
+        eps = importlib.metadata.distribution(distribution).entry_points
+    except importlib.metadata.PackageNotFoundError:
+        return False
+    return any(ep.group == ENTRY_POINT_GROUP for ep in eps)
+
+
+def _suggested_specifier() -> str:
+    """``>=MAJOR.MINOR,<NEXT-MAJOR`` of this host (``>=0.1,<1`` for 0.1.x)."""
+    version = Version(__version__)
+    return f">={version.major}.{version.minor},<{version.major + 1}"
+
+
+# -- stages and pipelines ---------------------------------------------------------------------
+
+
+def _stage_problems(
+    found: _Target, paths: Sequence[str] | None, *, skip_host_version: bool
+) -> list[str]:
+    """Boot a host of the installed plugins with this one, then check what it registered."""
+    from gini_host.kernel import Host
+
+    explicit = () if found.entry_point is not None else (found.obj,)
+    host = Host(explicit, autoload=True, paths=paths)
+    try:
+        try:
+            host.boot()
+        except GiniHostError as exc:
+            return [f"could not boot a host with the installed plugins to check stages: {exc}"]
+        info = host.plugin(found.name)
+        if not info.active:
+            if skip_host_version and (info.reason or "").startswith("requires gini-host"):
+                return []
+            return [f"plugin {found.name} would not load here: {info.status}: {info.reason}"]
+        return _requires_problems(host, found.name) + _pipeline_problems(host, found.name)
+    finally:
+        host.shutdown()
+
+
+def _requires_problems(host: Any, plugin: str) -> list[str]:
+    registry = host.stage_manager.registry
+    own: list[Stage] = registry.by_plugin(plugin)
+    own_ids = [s.id for s in own]
+    problems = []
+    for stage in own:
+        for required in stage.requires:
+            if required in own_ids or registry.has(required):
+                continue
+            owner = required.partition(SEPARATOR)[0]
+            if owner == plugin:
+                where = f"which plugin {plugin} does not register"
+                close = suggest(required, own_ids)
+            else:
+                where = "which no installed plugin provides"
+                close = suggest(required, registry.ids())
+            hint = f" (did you mean {', '.join(close)}?)" if close else ""
+            problems.append(f"stage {stage.id} requires {required}, {where}{hint}")
+    graph = {s.id: [r for r in s.requires if r in own_ids] for s in own}
+    for cycle in find_cycles(graph):
+        problems.append(f"stages require each other in a loop: {' -> '.join(cycle)}")
+    return problems
+
+
+def _pipeline_problems(host: Any, plugin: str) -> list[str]:
+    problems = []
+    for spec in host.pipelines:
+        if spec.source != plugin:
+            continue
+        spec = spec_from_any(spec)
+        for problem in host.stage_manager.validate_pipeline(spec):
+            # What a stage requires is reported per stage above; here only what the pipeline
+            # itself names.
+            if isinstance(problem, CycleError) or getattr(problem, "required_by", None):
+                continue
+            problems.append(f"pipeline {spec.name}: {problem}")
+    return problems

@@ -1,0 +1,171 @@
+"""The ``gini-host`` command group: global options, exit codes, and the host's lifetime.
+
+Exit codes (the contract in ``docs/operators.md``): 0 success; 1 a stage failed (or, for
+``preflight``, a plugin did); 2 bad input (click usage errors and every
+:class:`gini_host.errors.UsageError`: config, unknown names, cycles, conflicts, strict
+mode); 130 interrupted. Bad input prints one message, and a traceback only with ``-v``.
+
+Plugin commands (``gini_add_commands``) are looked up after the host boots, and only when
+the command name is not a built-in one, so ``--help`` never boots the host.
+"""
+
+from __future__ import annotations
+
+import sys
+import traceback
+from collections.abc import Sequence
+from typing import Any, NoReturn
+
+import click
+
+from gini_host._version import __version__
+from gini_host.cli import authoring, listing, planning, running
+from gini_host.cli.session import CliSession, GlobalOptions
+from gini_host.cli.signals import EXIT_INTERRUPTED, Interrupted
+from gini_host.errors import GiniHostError, UsageError
+
+__all__ = ["EXIT_FAILED", "EXIT_OK", "EXIT_USAGE", "GiniGroup", "cli", "main"]
+
+PROG_NAME = "gini-host"
+EXIT_OK = 0
+EXIT_FAILED = 1
+EXIT_USAGE = 2
+
+
+class GiniGroup(click.Group):
+    """The root group: one :class:`CliSession` per invocation, errors mapped to exit codes."""
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        command = super().get_command(ctx, cmd_name)
+        if command is not None or ctx.resilient_parsing:
+            return command
+        session = ctx.find_object(CliSession)
+        if session is None:  # --help and completion: no session, no boot
+            return None
+        session.open_host()
+        return session.plugin_commands.get(cmd_name)
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        names = super().list_commands(ctx)
+        session = ctx.find_object(CliSession)
+        if session is not None:
+            names.extend(sorted(session.plugin_commands))
+        return names
+
+    def resolve_command(
+        self, ctx: click.Context, args: list[str]
+    ) -> tuple[str | None, click.Command | None, list[str]]:
+        try:
+            return super().resolve_command(ctx, args)
+        except click.NoSuchCommand as exc:
+            session = ctx.find_object(CliSession)
+            extra = list(session.plugin_commands) if session is not None else []
+            raise click.NoSuchCommand(
+                exc.command_name, possibilities=[*self.commands, *extra], ctx=ctx
+            ) from None
+
+    def invoke(self, ctx: click.Context) -> Any:
+        session = CliSession(GlobalOptions.from_params(ctx.params), root=self)
+        ctx.obj = session
+        code = EXIT_OK
+        session.start()
+        try:
+            return super().invoke(ctx)
+        except Interrupted as exc:
+            _report(session, f"interrupted by {exc.signal_name}")
+            code = EXIT_INTERRUPTED
+        except KeyboardInterrupt:
+            _report(session, "interrupted")
+            code = EXIT_INTERRUPTED
+        except UsageError as exc:
+            _report(session, str(exc))
+            code = EXIT_USAGE
+        except GiniHostError as exc:
+            _report(session, str(exc))
+            code = EXIT_FAILED
+        finally:
+            session.close()
+        ctx.exit(code)
+
+
+def _report(session: CliSession, message: str) -> None:
+    """One error message on stderr (a JSON log record under ``--log-json``); ``-v`` adds the
+    traceback."""
+    detail = traceback.format_exc() if session.verbose else ""
+    if session.options.log_json:
+        from loguru import logger
+
+        logger.error("{}{}", message, "\n" + detail if detail else "")
+        return
+    from gini_host.cli.output import echo, styled
+
+    if detail:
+        echo(detail.rstrip(), err=True)
+    echo(f"{styled('error:', 'failed')} {message}", err=True)
+
+
+@click.group(
+    cls=GiniGroup,
+    context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100},
+    epilog=(
+        "Plugins may add commands (hook gini_add_commands); they work like the ones above. "
+        "Exit codes: 0 ok, 1 a stage failed, 2 bad input, 130 interrupted. "
+        "See docs/operators.md."
+    ),
+)
+@click.version_option(__version__, "--version", prog_name=PROG_NAME)
+@click.option(
+    "--config",
+    "config_path",
+    metavar="PATH",
+    help="Config file (default: $GINI_HOST_CONFIG, else ./gini.toml when present).",
+)
+@click.option(
+    "-p",
+    "plugin_names",
+    metavar="NAME",
+    multiple=True,
+    help="Load plugin NAME (even with --no-autoload), or disable it with -p no:NAME. Repeatable.",
+)
+@click.option(
+    "--no-autoload",
+    is_flag=True,
+    help="Load only built-ins and -p plugins (also GINI_HOST_DISABLE_PLUGIN_AUTOLOAD=1).",
+)
+@click.option(
+    "--refresh-plugins",
+    is_flag=True,
+    help="Rescan installed distributions instead of trusting the entry-point index.",
+)
+@click.option(
+    "-v", "--verbose", count=True, help="More detail: DEBUG logs, tracebacks; -vv: TRACE."
+)
+@click.option("-q", "--quiet", count=True, help="Fewer logs: WARNING; -qq: ERROR.")
+@click.option("--log-json", is_flag=True, help="Logs as one JSON object per line on stderr.")
+def cli(**options: Any) -> None:
+    """Run pipelines of stages that installed plugins contribute.
+
+    TARGET is a pipeline name or a stage id (plugin::stage); a stage pulls in what it requires.
+    """
+
+
+def main(argv: Sequence[str] | None = None) -> NoReturn:
+    """The ``gini-host`` console script and ``python -m gini_host``."""
+    try:
+        result = cli.main(args=argv, prog_name=PROG_NAME, standalone_mode=False)
+    except click.ClickException as exc:
+        exc.show()
+        sys.exit(exc.exit_code)
+    except click.Abort:  # Ctrl-C before a command started
+        click.echo("interrupted", err=True)
+        sys.exit(EXIT_INTERRUPTED)
+    sys.exit(result if isinstance(result, int) else EXIT_OK)
+
+
+for _command in (
+    *listing.COMMANDS,
+    *planning.COMMANDS,
+    *running.COMMANDS,
+    *authoring.COMMANDS,
+):
+    cli.add_command(_command)

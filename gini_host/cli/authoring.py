@@ -1,0 +1,55 @@
+"""``gini-host check | new-plugin``: commands for plugin authors (``docs/plugin-guide.md``)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from gini_host.cli import output
+
+__all__ = ["COMMANDS"]
+
+
+@click.command("check")
+@click.argument("target", metavar="PLUGIN_OR_MODULE")
+def check_command(target: str) -> None:
+    """Problems gini-host can find in a plugin, one per line; exit 1 when there are any.
+
+    PLUGIN_OR_MODULE is an installed plugin's name or an importable module (module:attr
+    too). Checked: hooks not marked with @hookimpl, unknown hook names, arguments a hook
+    does not pass, stage requires that point nowhere (a host of the installed plugins is
+    booted to know), and the distribution's gini-host requirement. An unknown name exits 2.
+    """
+    # No session host: the check boots its own, with the plugin, whatever -p or config say.
+    from gini_host.checks import check_plugin
+
+    problems = check_plugin(target)
+    for line in problems:
+        output.echo(line)
+    if problems:
+        click.get_current_context().exit(1)
+    output.echo(f"{target}: no problems found", err=True)
+
+
+@click.command("new-plugin")
+@click.argument("name")
+@click.option(
+    "--dir",
+    "directory",
+    metavar="DIR",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Project folder to create (default: ./gini-NAME).",
+)
+def new_plugin_command(name: str, directory: Path | None) -> None:
+    """Write a ready plugin project NAME: pyproject, a module with stages and a preflight,
+    and tests using gini-host's harness. Then: pip install -e DIR && pytest DIR."""
+    from gini_host.scaffold import new_plugin, project_names
+
+    root = directory if directory is not None else Path(project_names(name)[0])
+    for path in new_plugin(name, root):
+        output.echo(str(path))
+    output.echo(f"next: pip install -e {root} && python -m pytest {root}", err=True)
+
+
+COMMANDS = (check_command, new_plugin_command)

@@ -1,0 +1,290 @@
+"""What the command line prints: the stable JSON shapes, and text for people.
+
+The JSON builders are the contract documented in ``docs/operators.md``; change a shape only
+through an issue. Text output is plain aligned columns (easy to grep) with colour only on a
+terminal and never under ``NO_COLOR``.
+"""
+
+from __future__ import annotations
+
+import enum
+import json
+import math
+import sys
+from collections.abc import Iterable, Mapping, Sequence
+from pathlib import PurePath
+from typing import TYPE_CHECKING, Any, Final
+
+import click
+
+from gini_host.logs import color_enabled
+
+if TYPE_CHECKING:
+    from gini_host.plugins import PluginInfo
+    from gini_host.stages.pipeline import Pipeline, PipelineSpec
+    from gini_host.stages.results import PipelineResult, StageResult
+    from gini_host.stages.stage import Stage
+
+__all__ = [
+    "echo",
+    "emit_json",
+    "pipeline_json",
+    "plan_json",
+    "plugin_json",
+    "preflight_json",
+    "render_value",
+    "run_json",
+    "stage_json",
+    "styled",
+    "table",
+    "table_lines",
+]
+
+#: Colours of statuses in text output (plugin and stage statuses share the words).
+STATUS_COLORS: Final = {
+    "active": "green",
+    "succeeded": "green",
+    "passed": "green",
+    "failed": "red",
+    "incompatible": "red",
+    "cancelled": "yellow",
+    "skipped": "yellow",
+    "disabled": "yellow",
+    "not checked": "yellow",
+    "dry_run": "cyan",
+}
+
+
+# -- JSON shapes ------------------------------------------------------------------------------
+
+
+def plugin_json(info: PluginInfo) -> dict[str, Any]:
+    """``{name, version, distribution, status, reason, builtin, hooks}``."""
+    return {
+        "name": info.name,
+        "version": info.version,
+        "distribution": info.distribution,
+        "status": info.status.value,
+        "reason": info.reason,
+        "builtin": info.builtin,
+        "hooks": list(info.hooks),
+    }
+
+
+def stage_json(stage: Stage) -> dict[str, Any]:
+    """``{id, plugin, requires, description, tags}``."""
+    return {
+        "id": stage.id,
+        "plugin": stage.plugin,
+        "requires": list(stage.requires),
+        "description": stage.description,
+        "tags": list(stage.tags),
+    }
+
+
+def pipeline_json(spec: PipelineSpec) -> dict[str, Any]:
+    """``{name, description, stages, source}``; source is a plugin name or ``config``."""
+    return {
+        "name": spec.name,
+        "description": spec.description,
+        "stages": list(spec.stages),
+        "source": spec.source,
+    }
+
+
+def plan_json(pipeline: Pipeline) -> dict[str, Any]:
+    """``show --json``: the plan with its layers and why each stage is in it."""
+    layer_of = {sid: i for i, layer in enumerate(pipeline.layers) for sid in layer}
+    return {
+        "name": pipeline.name,
+        "description": pipeline.description,
+        "targets": list(pipeline.targets),
+        "layers": [list(layer) for layer in pipeline.layers],
+        "stages": [
+            {
+                "id": sid,
+                "plugin": stage.plugin,
+                "layer": layer_of[sid],
+                "requires": list(pipeline.requires[sid]),
+                "required_by": list(pipeline.required_by[sid]),
+                "why": pipeline.why(sid),
+                "description": stage.description,
+            }
+            for sid, stage in pipeline.stages.items()
+        ],
+    }
+
+
+def preflight_json(info: PluginInfo, verdict: str, problems: Sequence[str]) -> dict[str, Any]:
+    """``{name, version, distribution, status, reason, verdict, problems}``."""
+    return {
+        "name": info.name,
+        "version": info.version,
+        "distribution": info.distribution,
+        "status": info.status.value,
+        "reason": info.reason,
+        "verdict": verdict,
+        "problems": list(problems),
+    }
+
+
+def stage_result_json(result: StageResult) -> dict[str, Any]:
+    """``{status, plugin, duration_s, attempts, error, reason}``; error is one line or null."""
+    return {
+        "status": result.status.value,
+        "plugin": result.plugin,
+        "duration_s": round(result.duration, 6),
+        "attempts": result.attempts,
+        "error": result.error.one_line() if result.error is not None else None,
+        "reason": result.reason,
+    }
+
+
+def run_json(result: PipelineResult, targets: Sequence[str]) -> dict[str, Any]:
+    """``{run_id, targets, status, duration_s, stages: {id: ...}}``; targets as typed."""
+    return {
+        "run_id": result.run_id,
+        "targets": list(targets),
+        "status": result.status,
+        "duration_s": round(result.duration, 6),
+        "stages": {sid: stage_result_json(r) for sid, r in result.items()},
+    }
+
+
+def _json_default(value: object) -> object:
+    if isinstance(value, enum.Enum):
+        return value.value
+    if isinstance(value, PurePath):
+        return str(value)
+    if isinstance(value, set | frozenset | tuple):
+        return list(value)
+    if isinstance(value, Mapping):
+        return dict(value)
+    return repr(value)
+
+
+def emit_json(data: object) -> None:
+    """Write ``data`` as indented JSON to stdout, nothing else on that line."""
+    click.echo(json.dumps(data, indent=2, ensure_ascii=False, default=_json_default))
+
+
+# -- text ---------------------------------------------------------------------------------
+
+
+def echo(text: str = "", *, err: bool = False) -> None:
+    """``click.echo`` with colour decided once: a terminal, and no ``NO_COLOR``."""
+    stream = sys.stderr if err else sys.stdout
+    click.echo(text, err=err, color=color_enabled(stream))
+
+
+def styled(text: str, status: str | None = None, **style: Any) -> str:
+    """``text`` coloured for its status (or with explicit click styles); echo strips it."""
+    color = STATUS_COLORS.get(status or "")
+    if color is None and not style:
+        return text
+    if color is not None:
+        style.setdefault("fg", color)
+    return click.style(text, **style)
+
+
+def _visible_len(text: str) -> int:
+    return len(click.unstyle(text))
+
+
+def table(
+    headers: Sequence[str], rows: Iterable[Sequence[str]], *, indent: int = 0, gap: int = 2
+) -> str:
+    """Left-aligned columns (no header line when ``headers`` is empty); the last column is
+    not padded, since it holds the long text."""
+    return "\n".join(table_lines(headers, rows, indent=indent, gap=gap))
+
+
+def table_lines(
+    headers: Sequence[str], rows: Iterable[Sequence[str]], *, indent: int = 0, gap: int = 2
+) -> list[str]:
+    """:func:`table` as a list of lines: the header line (if any), then one per row."""
+    body = [list(r) for r in rows]
+    all_rows = [list(headers), *body] if headers else body
+    columns = max((len(r) for r in all_rows), default=0)
+    widths = [0] * columns
+    for row in all_rows:
+        for i, cell in enumerate(row[:-1]):
+            widths[i] = max(widths[i], _visible_len(cell))
+    lines = []
+    for row in all_rows:
+        cells = [c + " " * (widths[i] - _visible_len(c)) for i, c in enumerate(row[:-1])]
+        cells.append(row[-1] if row else "")
+        lines.append(" " * indent + (" " * gap).join(cells).rstrip())
+    if headers:
+        lines[0] = styled(lines[0], bold=True)
+    return lines
+
+
+def _scalar(value: object) -> str:
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, float):
+        return repr(value) if math.isfinite(value) else str(value)
+    if isinstance(value, enum.Enum):
+        return str(value.value)
+    if isinstance(value, str):
+        return value if value.strip() == value and value and "\n" not in value else repr(value)
+    return str(value)
+
+
+def _as_data(value: object) -> object:
+    """attrs classes, dataclasses and named tuples as mappings; everything else as is."""
+    import dataclasses
+
+    import attrs
+
+    if attrs.has(type(value)):
+        return attrs.asdict(value, recurse=False)  # type: ignore[arg-type]
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return {f.name: getattr(value, f.name) for f in dataclasses.fields(value)}
+    asdict = getattr(value, "_asdict", None)
+    if isinstance(value, tuple) and callable(asdict):
+        return asdict()
+    return value
+
+
+def render_value(value: object, indent: int = 0) -> str:
+    """A stage's return value as indented ``key: value`` lines, lists as ``- item``."""
+    pad = " " * indent
+    value = _as_data(value)
+    if isinstance(value, Mapping):
+        if not value:
+            return pad + "{}"
+        lines = []
+        for key, item in value.items():
+            item = _as_data(item)
+            if _nested(item):
+                lines.append(f"{pad}{key}:")
+                lines.append(render_value(item, indent + 2))
+            else:
+                lines.append(f"{pad}{key}: {_scalar(item) if not _empty(item) else '[]'}")
+        return "\n".join(lines)
+    if isinstance(value, list | tuple | set | frozenset):
+        if not value:
+            return pad + "[]"
+        lines = []
+        for item in value:
+            item = _as_data(item)
+            if _nested(item):
+                inner = render_value(item, indent + 2).lstrip()
+                lines.append(f"{pad}- {inner}")
+            else:
+                lines.append(f"{pad}- {_scalar(item)}")
+        return "\n".join(lines)
+    text = value if isinstance(value, str) else _scalar(value)
+    return "\n".join(pad + line for line in text.splitlines()) if text else pad
+
+
+def _nested(value: object) -> bool:
+    return isinstance(value, Mapping | list | tuple | set | frozenset) and bool(value)
+
+
+def _empty(value: object) -> bool:
+    return isinstance(value, list | tuple | set | frozenset) and not value

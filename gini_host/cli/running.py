@@ -1,0 +1,228 @@
+"""``gini-host preflight | run``: checking plugins and running plans."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING, Any
+
+import click
+
+from gini_host.cli import output
+from gini_host.cli.listing import json_option
+from gini_host.cli.session import CliSession, pass_session
+from gini_host.cli.signals import EXIT_INTERRUPTED
+
+if TYPE_CHECKING:
+    from gini_host.kernel import Host
+    from gini_host.stages.pipeline import Pipeline
+    from gini_host.stages.results import PipelineResult
+
+__all__ = ["COMMANDS"]
+
+_PREFLIGHT_STAGE = "core::preflight"
+#: Plugin statuses that mean "broken", as opposed to disabled on purpose.
+_BROKEN = ("failed", "incompatible")
+
+
+@click.command("preflight", short_help="Each plugin's preflight verdict; 1 if any failed.")
+@json_option
+@pass_session
+def preflight_command(session: CliSession, as_json: bool) -> None:
+    """Each plugin's preflight verdict and problems; exit 1 when any plugin failed.
+
+    Verdicts: passed, failed (preflight problems, or the plugin is broken: import, version,
+    init), not checked (disabled, so never asked).
+    """
+    host = session.open_host()
+    verdicts = _preflight_verdicts(host)
+    entries = [(info, *verdicts[info.name]) for info in host.plugins]
+    failed = any(verdict == "failed" for _, verdict, _ in entries)
+    if as_json:
+        output.emit_json([output.preflight_json(i, v, p) for i, v, p in entries])
+    else:
+        rows = [
+            [info.name, output.styled(verdict, verdict), "; ".join(problems) or info.reason or ""]
+            for info, verdict, problems in entries
+        ]
+        output.echo(output.table(["plugin", "verdict", "problems"], rows))
+    if failed:
+        click.get_current_context().exit(1)
+
+
+def _preflight_verdicts(host: Host) -> dict[str, tuple[str, list[str]]]:
+    """Verdicts from the boot's own preflight stage (hooks are not called twice)."""
+    ran: Mapping[str, list[str]] = {}
+    if host.boot_result is not None and _PREFLIGHT_STAGE in host.boot_result:
+        ran = host.boot_result[_PREFLIGHT_STAGE].value or {}
+    verdicts: dict[str, tuple[str, list[str]]] = {}
+    for info in host.plugins:
+        problems = list(ran.get(info.name, ()))
+        if problems:
+            verdicts[info.name] = ("failed", problems)
+        elif info.status.value in _BROKEN:
+            verdicts[info.name] = ("failed", [info.reason or info.status.value])
+        elif info.name in ran:
+            verdicts[info.name] = ("passed", [])
+        else:
+            verdicts[info.name] = ("not checked", [])
+    return verdicts
+
+
+@click.command("run", short_help="Run pipelines and stages (TARGET...).")
+@click.argument("targets", metavar="TARGET...", nargs=-1, required=True)
+@click.option("--dry-run", is_flag=True, help="Describe what each stage would do; run none.")
+@click.option(
+    "-j",
+    "--jobs",
+    type=click.IntRange(min=1),
+    metavar="N",
+    help="Run up to N stages at once (N > 1 picks the threads executor unless one is chosen).",
+)
+@click.option(
+    "--executor",
+    metavar="NAME",
+    help="sequential, threads, async, processes or dask (default: [run].executor).",
+)
+@click.option(
+    "--keep-going",
+    is_flag=True,
+    default=None,
+    help="After a failure, still run the stages that do not depend on it.",
+)
+@click.option(
+    "--set",
+    "settings",
+    multiple=True,
+    metavar="KEY=VALUE",
+    help="Stage config override, plugin::stage.key=value (value is TOML). Repeatable.",
+)
+@json_option
+@pass_session
+def run_command(
+    session: CliSession,
+    targets: tuple[str, ...],
+    dry_run: bool,
+    jobs: int | None,
+    executor: str | None,
+    keep_going: bool | None,
+    settings: tuple[str, ...],
+    as_json: bool,
+) -> None:
+    """Run TARGET... as one plan: pipeline names and stage ids with what they require.
+
+    Exit 0 when every stage succeeded, 1 when one failed, 130 when interrupted.
+    """
+    from gini_host.config import parse_set_options
+    from gini_host.stages.control import RunControl
+
+    overrides = parse_set_options(settings)  # bad input fails before anything boots
+    host = session.open_host()
+    pipeline = host.plan(targets)
+    stage_config = _stage_config(host, pipeline, overrides)
+    if not as_json:
+        session.attach_reporter()
+    with session.signals.watching(RunControl()) as control:
+        result = host.run(
+            pipeline,
+            dry_run=dry_run,
+            executor=executor,
+            max_workers=jobs,
+            keep_going=keep_going,
+            control=control,
+            stage_config=stage_config,
+        )
+    if as_json:
+        output.emit_json(output.run_json(result, targets))
+    else:
+        _print_outcome(session, pipeline, result)
+    code = _exit_code(result, session)
+    if code == EXIT_INTERRUPTED:
+        from loguru import logger
+
+        cancelled = sum(1 for r in result.values() if r.status.value == "cancelled")
+        logger.warning(
+            "run {} interrupted by {}: {} stage(s) cancelled",
+            result.run_id,
+            session.signals.received or "an interrupt",
+            cancelled,
+        )
+    if code:
+        click.get_current_context().exit(code)
+
+
+def _stage_config(
+    host: Host, pipeline: Pipeline, overrides: Mapping[str, Mapping[str, Any]]
+) -> dict[str, dict[str, Any]]:
+    """``--set`` overrides merged over each stage's ``[stages."id".config]``; unknown ids
+    are typos (exit 2), stages outside this plan are ignored with a warning."""
+    from loguru import logger
+
+    from gini_host.config import SET_FLAG, ConfigError, merge_tables
+    from gini_host.stages.pipeline import suggest
+
+    merged: dict[str, dict[str, Any]] = {}
+    known = [s.id for s in host.stages]
+    for sid, extra in overrides.items():
+        if sid not in known:
+            hint = suggest(sid, known)
+            more = f"; did you mean {', '.join(map(repr, hint))}?" if hint else ""
+            raise ConfigError(SET_FLAG, f"unknown stage {sid!r}{more}")
+        if sid not in pipeline:
+            logger.warning("{} {}: stage is not in this plan; ignored", SET_FLAG, sid)
+            continue
+        settings = host.config.stage_settings(sid)
+        base = settings.config if settings is not None else {}
+        merged[sid] = merge_tables(base, extra)
+    return merged
+
+
+def _print_outcome(session: CliSession, pipeline: Pipeline, result: PipelineResult) -> None:
+    """Dry run: each stage's description. Run: the targets' return values, and with -v the
+    traceback of every failed stage."""
+    from gini_host.stages.results import StageStatus
+
+    reporter_on = _reporter_attached(session)
+    if result.dry_run:
+        output.echo(output.styled(f"dry run of {pipeline.name}: nothing was executed", bold=True))
+        for sid, r in result.items():
+            if r.status is StageStatus.DRY_RUN:
+                text = str(r.value)
+            else:
+                detail = r.error.one_line() if r.error else r.reason
+                text = output.styled(f"({r.status.value}: {detail})", r.status.value)
+            output.echo(f"  {sid}: {text}")
+    else:
+        for sid in pipeline.targets:
+            r = result[sid]
+            if r.status is StageStatus.SUCCEEDED and r.value is not None:
+                output.echo()
+                output.echo(output.styled(sid, bold=True))
+                output.echo(output.render_value(r.value, indent=2))
+    if session.verbose:
+        for sid, r in result.failures.items():
+            if r.error is not None and r.error.traceback:
+                output.echo(f"{sid} traceback:\n{r.error.traceback.rstrip()}", err=True)
+    if not reporter_on:
+        # Without the reporter (-p no:reporter), still say how the run ended and why.
+        for sid, r in result.failures.items():
+            detail = r.error.one_line() if r.error else r.reason
+            output.echo(f"{output.styled('failed:', 'failed')} {sid}: {detail}", err=True)
+        output.echo(f"{result.pipeline}: {result.status} (run {result.run_id})", err=True)
+
+
+def _reporter_attached(session: CliSession) -> bool:
+    from gini_host.builtin.reporter import ReporterPlugin
+
+    if session.host is None:
+        return False
+    reporter = session.host.plugin_manager.get_plugin("reporter")
+    return isinstance(reporter, ReporterPlugin) and reporter.attached
+
+
+def _exit_code(result: PipelineResult, session: CliSession) -> int:
+    if result.interrupted or session.signals.received is not None:
+        return EXIT_INTERRUPTED
+    return 0 if result.ok else 1
+
+
+COMMANDS: Sequence[click.Command] = (preflight_command, run_command)

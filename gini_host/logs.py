@@ -1,0 +1,84 @@
+"""The console log sink the command line installs: loguru to stderr, for people or as JSON.
+
+One sink, whose id the CLI publishes as ``host.log_handler_id`` so a logging plugin may replace
+it. ``diagnose`` stays off on every sink: it prints the local variables of each traceback frame,
+and those may hold passwords or tokens. The sink looks ``sys.stderr`` up on every line instead of
+binding the stream once, so a live progress display (which swaps ``sys.stderr`` for a proxy
+that prints above it) and click's test runner both see the lines.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import sys
+from typing import TYPE_CHECKING, Final
+
+from loguru import logger
+
+if TYPE_CHECKING:
+    from loguru import Message, Record
+
+__all__ = ["LEVELS", "add_console_sink", "color_enabled", "level_for", "remove_sink"]
+
+#: Verbosity (``-v`` count minus ``-q`` count) -> loguru level; clamped at both ends.
+LEVELS: Final = ("ERROR", "WARNING", "INFO", "DEBUG", "TRACE")
+_DEFAULT_INDEX: Final = 2  # INFO
+#: loguru adds this handler at import time; the CLI owns the console, so it goes.
+_LOGURU_DEFAULT_HANDLER: Final = 0
+_END: Final = " {message}\n{exception}"
+
+
+def level_for(verbosity: int) -> str:
+    """``-q -q`` is ERROR, ``-q`` WARNING, nothing INFO, ``-v`` DEBUG, ``-v -v`` TRACE."""
+    index = min(max(_DEFAULT_INDEX + verbosity, 0), len(LEVELS) - 1)
+    return LEVELS[index]
+
+
+def color_enabled(stream: object) -> bool:
+    """Colour only on a terminal, and never when ``NO_COLOR`` is set (https://no-color.org)."""
+    if os.environ.get("NO_COLOR", ""):
+        return False
+    isatty = getattr(stream, "isatty", None)
+    try:
+        return bool(isatty()) if callable(isatty) else False
+    except (OSError, ValueError):  # a closed or detached stream
+        return False
+
+
+def _human(record: Record) -> str:
+    """``12:00:01 WARNING  [env-check::cpu] message``: the stage only when the line has one."""
+    stage = " <cyan>[{extra[stage]}]</cyan>" if record["extra"].get("stage") else ""
+    return "<green>{time:HH:mm:ss}</green> <level>{level: <8}</level>" + stage + _END
+
+
+def _write_stderr(message: Message) -> None:
+    sys.stderr.write(message)
+
+
+def add_console_sink(verbosity: int = 0, *, json: bool = False) -> int:
+    """Replace loguru's default handler with the host's stderr sink; return the sink's id."""
+    with contextlib.suppress(ValueError):  # already gone: a second CLI run in one process
+        logger.remove(_LOGURU_DEFAULT_HANDLER)
+    level = level_for(verbosity)
+    if json:
+        # One JSON object per line (loguru's serialize): record, bound extra, exception.
+        return logger.add(
+            _write_stderr, level=level, serialize=True, diagnose=False, backtrace=False
+        )
+    return logger.add(
+        _write_stderr,
+        level=level,
+        format=_human,
+        colorize=color_enabled(sys.stderr),
+        diagnose=False,
+        backtrace=False,
+    )
+
+
+def remove_sink(handler_id: int | None) -> None:
+    """Remove a sink if it is still there (a logging plugin may have removed it already)."""
+    if handler_id is None:
+        return
+    with contextlib.suppress(ValueError):
+        logger.remove(handler_id)

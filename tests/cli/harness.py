@@ -1,0 +1,162 @@
+"""What the CLI tests share: the sources of the plugin distributions they install, and the
+result of one ``gini-host`` invocation."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from typing import Any
+
+import attrs
+
+from gini_host.testing import PluginDists
+
+DEMO = """
+    from pathlib import Path
+
+    import click
+
+    from gini_host import PipelineSpec, hookimpl, stage
+    from gini_host.cli import current_host
+
+    SETTINGS = {}
+
+    @stage
+    def fetch(ctx):
+        "Fetch the items."
+        ctx.log.info("fetching {} items", ctx.config.get("count", 3))
+        return {"items": ctx.config.get("count", 3), "names": ["a", "b"]}
+
+    @fetch.dry_run
+    def _describe_fetch(ctx):
+        return "would fetch from the shelf"
+
+    @stage(requires=["fetch"])
+    def build(ctx):
+        "Build from what was fetched."
+        return {"built": ctx.results["demo::fetch"]["items"], "config": dict(ctx.config)}
+
+    @stage(tags=["risky"])
+    def boom(ctx):
+        "Always fails."
+        raise ValueError("nope\\nsecond line")
+
+    @stage(requires=["boom"])
+    def after_boom(ctx):
+        "Needs boom."
+        return "unreachable"
+
+    @stage(tags=["risky"])
+    def lonely(ctx):
+        "Independent of everything."
+        import threading
+        return threading.current_thread().name
+
+    @hookimpl
+    def gini_configure(host, config):
+        SETTINGS.update(config)
+        SETTINGS["log_handler_id"] = host.log_handler_id
+
+    @hookimpl
+    def gini_register_stages(host):
+        return [fetch, build, boom, after_boom, lonely]
+
+    @hookimpl
+    def gini_register_pipelines(host):
+        return [PipelineSpec("demo", ["demo::build"], "Fetch and build")]
+
+    @hookimpl
+    def gini_add_commands(cli):
+        @cli.command("demo-hello")
+        @click.argument("who")
+        def hello(who):
+            "Say hello with the host's stage count."
+            click.echo(f"hello {who}: {len(current_host().stages)} stages")
+
+    @hookimpl
+    def gini_shutdown(host):
+        marker = SETTINGS.get("shutdown_marker")
+        if marker:
+            Path(marker).write_text("shut down", encoding="utf-8")
+"""
+
+SLEEPER = """
+    import threading
+    import time
+    from pathlib import Path
+
+    from gini_host import hookimpl, stage
+
+    SETTINGS = {}
+
+    def _nap(ctx):
+        Path(ctx.config["started"]).write_text(threading.current_thread().name, encoding="utf-8")
+        time.sleep(60)  # blocked: only an interrupt (or the grace period) ends it
+        return "woke up"
+
+    @stage
+    def nap(ctx):
+        "Sleep for a minute."
+        return _nap(ctx)
+
+    @stage
+    def nap2(ctx):
+        "Sleep for a minute, too."
+        return _nap(ctx)
+
+    @stage(requires=["nap"])
+    def after(ctx):
+        "Runs after the nap."
+        return "after"
+
+    @hookimpl
+    def gini_configure(host, config):
+        SETTINGS.update(config)
+
+    @hookimpl
+    def gini_register_stages(host):
+        return [nap, nap2, after]
+
+    @hookimpl
+    def gini_shutdown(host):
+        Path(SETTINGS["shutdown_marker"]).write_text("shut down", encoding="utf-8")
+"""
+
+BROKEN_IMPORT = """
+    raise RuntimeError("cannot import me")
+"""
+
+PICKY = """
+    from gini_host import hookimpl
+
+    @hookimpl
+    def gini_preflight(host):
+        return ["needs a unicorn", "needs a rainbow"]
+"""
+
+
+@attrs.frozen
+class Outcome:
+    """One invocation: exit code and both streams."""
+
+    exit_code: int
+    stdout: str
+    stderr: str
+    exception: BaseException | None = None
+
+    @property
+    def json(self) -> Any:
+        import json
+
+        return json.loads(self.stdout)
+
+
+Gini = Callable[..., Outcome]
+
+
+def subprocess_env(plugin_dist: PluginDists, extra: dict[str, str] | None = None) -> dict[str, str]:
+    env = {**os.environ, **(extra or {})}
+    env["PYTHONPATH"] = os.pathsep.join(
+        p for p in (str(plugin_dist.site), env.get("PYTHONPATH", "")) if p
+    )
+    return env

@@ -1,0 +1,166 @@
+"""The terminal reporter: live display on a terminal, plain lines elsewhere, the summary
+table, colour only when allowed (NO_COLOR), silence until attached and under --json."""
+
+from __future__ import annotations
+
+import io
+
+import pytest
+
+from gini_host import Host, hookimpl, stage
+from gini_host.builtin.reporter import ReporterPlugin
+from gini_host.logs import color_enabled, level_for
+from gini_host.testing import HostFactory, PluginDists
+
+from .harness import Gini
+
+
+class FakeTerminal(io.StringIO):
+    """A StringIO that says it is a terminal."""
+
+    def isatty(self) -> bool:
+        return True
+
+
+@stage
+def ok(ctx: object) -> int:
+    """Succeeds."""
+    return 1
+
+
+@stage
+def bad(ctx: object) -> None:
+    """Fails."""
+    raise RuntimeError("broken\nsecond line")
+
+
+@stage(requires=["bad"])
+def blocked(ctx: object) -> None:
+    """Never runs."""
+
+
+class Plugin:
+    gini_name = "t"
+
+    @hookimpl
+    def gini_register_stages(self, host: object) -> list[object]:
+        return [ok, bad, blocked]
+
+
+def _reporter(host: Host) -> ReporterPlugin:
+    reporter = host.plugin_manager.get_plugin("reporter")
+    assert isinstance(reporter, ReporterPlugin)
+    return reporter
+
+
+def test_reporter_is_silent_until_attached(
+    make_host: HostFactory, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """An embedded host prints nothing: the reporter reports only once attached."""
+    host = make_host(Plugin())
+    host.run(["t::ok", "t::blocked"], keep_going=True)
+    assert capsys.readouterr() == ("", "")
+
+
+def test_unattached_reporter_costs_no_hook_call(make_host: HostFactory) -> None:
+    """Until attached, the reporter implements no observer hook, so runs call none for it."""
+    host = make_host(Plugin())
+    hook = host.plugin_manager.hook
+    assert hook.gini_stage_finish.get_hookimpls() == []
+    reporter = _reporter(host)
+    terminal = reporter.attach(host, io.StringIO())
+    assert [i.plugin for i in hook.gini_stage_finish.get_hookimpls()] == [terminal]
+    reporter.detach()
+    assert hook.gini_stage_finish.get_hookimpls() == []
+
+
+def test_summary_table_has_status_duration_attempts_and_error(make_host: HostFactory) -> None:
+    """The summary lists every stage with status, duration, attempts and error or reason."""
+    host = make_host(Plugin())
+    stream = io.StringIO()
+    _reporter(host).attach(host, stream)
+    host.run(["t::ok", "t::blocked"], keep_going=True)
+    text = stream.getvalue()
+    header = next(line for line in text.splitlines() if line.startswith("stage"))
+    assert header.split() == ["stage", "status", "duration", "attempts", "error", "/", "reason"]
+    statuses = {"succeeded", "failed", "skipped"}
+    split = [line.split() for line in text.splitlines()]
+    rows = {parts[0]: parts for parts in split if len(parts) > 1 and parts[1] in statuses}
+    assert rows["t::ok"][1] == "succeeded"
+    assert rows["t::ok"][2].endswith("s")
+    assert rows["t::ok"][3] == "1"
+    assert rows["t::bad"][1] == "failed"
+    assert "RuntimeError: broken" in " ".join(rows["t::bad"])
+    assert "second line" not in text
+    assert rows["t::blocked"][1:4] == ["skipped", "-", "-"]
+    assert "t::ok t::blocked: failed (1 succeeded, 1 failed, 1 skipped) in" in text
+
+
+def test_live_display_on_a_terminal_with_colour(
+    make_host: HostFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """On a terminal the reporter draws a live display and colours statuses."""
+    monkeypatch.delenv("NO_COLOR", raising=False)
+    host = make_host(Plugin())
+    terminal = FakeTerminal()
+    _reporter(host).attach(host, terminal)
+    host.run(["t::ok"])
+    text = terminal.getvalue()
+    assert "\x1b[?25l" in text  # the live display hides the cursor while it runs
+    assert "\x1b[32m" in text or "\x1b[1;32m" in text
+    assert "succeeded  t::ok (" not in text  # no plain lines on a terminal
+
+
+def test_no_color_turns_colour_off_on_a_terminal(
+    make_host: HostFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """NO_COLOR set: no colour codes, even on a terminal."""
+    monkeypatch.setenv("NO_COLOR", "1")
+    host = make_host(Plugin())
+    terminal = FakeTerminal()
+    _reporter(host).attach(host, terminal)
+    host.run(["t::ok", "t::blocked"], keep_going=True)
+    text = terminal.getvalue()
+    assert "t::blocked" in text
+    assert "\x1b[3" not in text  # no foreground colour
+    assert "\x1b[1;3" not in text
+
+
+def test_color_enabled_needs_a_terminal_and_no_no_color(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Colour only on a terminal and only when NO_COLOR is unset or empty."""
+    monkeypatch.delenv("NO_COLOR", raising=False)
+    assert color_enabled(FakeTerminal())
+    assert not color_enabled(io.StringIO())
+    monkeypatch.setenv("NO_COLOR", "")
+    assert color_enabled(FakeTerminal())
+    monkeypatch.setenv("NO_COLOR", "1")
+    assert not color_enabled(FakeTerminal())
+
+
+def test_no_color_reaches_the_command_line(
+    demo: PluginDists, gini: Gini, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """With NO_COLOR the whole output of a failing run has no escape codes."""
+    out = gini("--no-autoload", "-p", "demo", "run", "demo::boom", env={"NO_COLOR": "1"})
+    assert out.exit_code == 1
+    assert "\x1b[" not in out.stdout + out.stderr
+
+
+def test_reporter_is_off_under_json(demo: PluginDists, gini: Gini) -> None:
+    """run --json prints the JSON document and nothing else on stdout."""
+    out = gini("--no-autoload", "-p", "demo", "run", "demo::after_boom", "--json")
+    assert out.stdout.lstrip().startswith("{")
+    assert out.json["status"] == "failed"
+
+
+def test_verbosity_maps_to_levels() -> None:
+    """-qq ERROR, -q WARNING, default INFO, -v DEBUG, -vv TRACE, clamped beyond."""
+    assert [level_for(v) for v in (-3, -2, -1, 0, 1, 2, 3)] == [
+        "ERROR",
+        "ERROR",
+        "WARNING",
+        "INFO",
+        "DEBUG",
+        "TRACE",
+        "TRACE",
+    ]
