@@ -16,6 +16,7 @@ __all__ = [
     "GiniHostError",
     "PipelineError",
     "PipelineProblem",
+    "RunCancelled",
     "StageFailure",
     "StageTimeoutError",
     "UnknownStageError",
@@ -104,6 +105,19 @@ class StageFailure(GiniHostError):
         self.message = message
         owner = f" (plugin {plugin})" if plugin else ""
         super().__init__(f"stage {stage_id}{owner} failed: {message}")
+
+
+class RunCancelled(GiniHostError):
+    """A run was interrupted before it finished; ``stage_ids`` are the stages cancelled."""
+
+    def __init__(self, pipeline: str, stage_ids: Sequence[str], reason: str | None) -> None:
+        self.pipeline = pipeline
+        self.stage_ids = tuple(stage_ids)
+        self.reason = reason
+        why = f" ({reason})" if reason else ""
+        shown = ", ".join(self.stage_ids[:5]) + (", ..." if len(self.stage_ids) > 5 else "")
+        detail = f": {len(self.stage_ids)} stage(s) cancelled: {shown}" if self.stage_ids else ""
+        super().__init__(f"pipeline {pipeline!r} was interrupted{why}{detail}")
 
 
 def _owner(owner: str | None) -> str:

@@ -168,6 +168,10 @@ class StageContext:
                     self._cancelled = event
         return event
 
+    def next_attempt(self) -> StageContext:
+        """A context for a retry after a timeout: same stage, run and config, not cancelled."""
+        return StageContext(self.stage, self._run, self.config)
+
     def cancel(self) -> None:
         """Ask this stage to stop (its timeout passed or the run is cancelled)."""
         self.cancelled.set()

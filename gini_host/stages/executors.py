@@ -124,6 +124,7 @@ class _Loop:
         self.tag_counts: dict[str, int] = dict.fromkeys(options.limits, 0)
         self.sorter: TopologicalSorter[str] = TopologicalSorter()
         self.position = {sid: i for i, sid in enumerate(pipeline.stages)}
+        self.started: dict[str, float] = {}
         #: Stages run inline on this thread; signals can interrupt them only on the main one.
         self.on_main_thread = threading.current_thread() is threading.main_thread()
 
@@ -224,6 +225,7 @@ class _Loop:
         config = self.options.stage_config.get(stage.id)
         ctx = StageContext(stage, self.run_state, config)
         self.running[stage.id] = ctx
+        self.started[stage.id] = time.perf_counter()  # for stages abandoned on cancel
         self.control.started(ctx)
         if self.observer.stage_start is not None:
             self.observer.stage_start(stage, ctx)
@@ -304,14 +306,19 @@ class _Loop:
                 break  # a second interrupt: stop waiting at once
             for result in finished:
                 self._finish(result)
+        now_wall, now = time.time(), time.perf_counter()
         for sid, ctx in list(self.running.items()):
             ctx.cancel()
+            ran = now - self.started.get(sid, now)
             self._record(
                 StageResult(
                     sid,
                     StageStatus.CANCELLED,
                     plugin=ctx.stage.plugin,
                     reason=f"cancelled while running ({self.control.reason})",
+                    started_at=now_wall - ran,
+                    duration=ran,
+                    attempts=1,
                     optional=ctx.stage.optional,
                 )
             )

@@ -13,7 +13,7 @@ from typing import Any
 
 import attrs
 
-from gini_host.errors import StageFailure
+from gini_host.errors import RunCancelled, StageFailure
 
 __all__ = ["ErrorInfo", "PipelineResult", "StageResult", "StageStatus"]
 
@@ -138,21 +138,22 @@ class PipelineResult(Mapping[str, StageResult]):
         return {k: r.duration for k, r in pairs}
 
     def raise_for_status(self) -> None:
-        """Raise one ExceptionGroup holding a StageFailure per failed non-optional stage."""
+        """Raise one ExceptionGroup: a StageFailure per failed non-optional stage, plus one
+        RunCancelled naming the cancelled stages when the run was interrupted."""
         errors: list[Exception] = []
+        cancelled: list[str] = []
         for stage_id, result in self.results.items():
-            if result.ok:
-                continue
-            message = result.error.one_line() if result.error else (result.reason or "cancelled")
-            failure = StageFailure(stage_id, result.plugin, message)
-            failure.__cause__ = result.exception
-            errors.append(failure)
+            if result.status is StageStatus.CANCELLED:
+                cancelled.append(stage_id)
+            elif not result.ok:
+                message = result.error.one_line() if result.error else (result.reason or "")
+                failure = StageFailure(stage_id, result.plugin, message)
+                failure.__cause__ = result.exception
+                errors.append(failure)
+        if cancelled or self.interrupted:
+            reason = next((self.results[c].reason for c in cancelled), None)
+            errors.append(RunCancelled(self.pipeline, cancelled, reason))
         if errors:
-            raise ExceptionGroup(
-                f"pipeline {self.pipeline!r}: {len(errors)} stage(s) failed", errors
-            )
-        if self.interrupted:
-            raise ExceptionGroup(
-                f"pipeline {self.pipeline!r} was interrupted",
-                [StageFailure("<run>", None, "interrupted before completion")],
-            )
+            failed = len(errors) - (1 if cancelled or self.interrupted else 0)
+            what = f"{failed} stage(s) failed" if failed else "interrupted"
+            raise ExceptionGroup(f"pipeline {self.pipeline!r}: {what}", errors)

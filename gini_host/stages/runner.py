@@ -83,7 +83,15 @@ def run_stage(stage: Stage, ctx: StageContext, control: RunControl | None = None
         # let through, it lost every result, and on a worker thread it hung the run forever.
         except (Exception, SystemExit) as exc:
             error = exc
-            if attempts <= stage.retries and not _wait_retry(stage, ctx):
+            if attempts > stage.retries:
+                break
+            if isinstance(exc, StageTimeoutError):
+                # The timed-out attempt may still be running with its context cancelled;
+                # the next attempt gets a fresh one, or it would start out cancelled.
+                ctx = ctx.next_attempt()
+                if control is not None:
+                    control.started(ctx)
+            if not _wait_retry(stage, ctx):
                 break
             continue
         return StageResult(

@@ -38,6 +38,8 @@ def _check_name(instance: Stage, attribute: attrs.Attribute[str], value: str) ->
 
 
 def _non_negative(instance: Stage, attribute: attrs.Attribute[Any], value: float) -> None:
+    if attribute.name == "retries" and (isinstance(value, bool) or not isinstance(value, int)):
+        raise ValueError(f"stage {instance.name!r}: retries must be a whole number, got {value!r}")
     if value < 0:
         raise ValueError(f"stage {instance.name!r}: {attribute.name} must be >= 0, got {value!r}")
 
@@ -155,7 +157,7 @@ def stage(
         if not callable(fn):
             raise TypeError(f"@stage needs a function, got {fn!r}")
         return Stage(
-            name=name or fn.__name__,
+            name=fn.__name__ if name is None else name,
             function=fn,
             requires=_str_tuple(requires),
             description=description or "",

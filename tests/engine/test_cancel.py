@@ -12,6 +12,7 @@ from types import FrameType
 import pytest
 
 from gini_host import RunControl, StageContext, StageManager, StageStatus, stage
+from gini_host.errors import RunCancelled
 from gini_host.stages import EXECUTORS, RunOptions, execute
 
 needs_sigusr1 = pytest.mark.skipif(not hasattr(signal, "SIGUSR1"), reason="POSIX signals")
@@ -66,6 +67,15 @@ def test_cancel_from_another_thread(manager: StageManager, executor: str) -> Non
     assert result["after"].reason == "not started: run cancelled (operator said stop)"
     assert control.cancelled
     assert control.reason == "operator said stop"
+    with pytest.raises(ExceptionGroup) as group:
+        result.raise_for_status()
+    (cancelled,) = group.value.exceptions
+    assert isinstance(cancelled, RunCancelled)
+    assert cancelled.stage_ids == ("after",)
+    assert str(cancelled) == (
+        "pipeline 'p' was interrupted (not started: run cancelled (operator said stop)): "
+        "1 stage(s) cancelled: after"
+    )
 
 
 def test_cancel_reaches_every_parallel_stage(manager: StageManager) -> None:
@@ -128,6 +138,9 @@ def test_stage_ignoring_cancel_is_marked_cancelled_after_grace() -> None:
         canceller.join()
     assert result["stubborn"].status is StageStatus.CANCELLED
     assert result["stubborn"].reason == "cancelled while running (enough)"
+    # An abandoned stage still reports that it ran, and for about how long.
+    assert result["stubborn"].attempts == 1
+    assert result["stubborn"].duration >= 0.5
     assert result["polite"].status is StageStatus.SUCCEEDED
     assert result.interrupted
 

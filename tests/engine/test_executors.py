@@ -449,3 +449,24 @@ def test_sys_exit_in_stage_is_a_failure(manager: StageManager, executor: str) ->
     assert _statuses(result) == {"bails": "failed", "sibling": "succeeded", "after": "skipped"}
     assert result["bails"].error is not None
     assert result["bails"].error.type == "SystemExit"
+
+
+def test_timed_out_attempt_is_retried_with_a_fresh_context(
+    manager: StageManager, executor: str
+) -> None:
+    """A timeout counts as a failed attempt: with retries left the stage runs again, uncancelled."""
+    seen: list[bool] = []
+
+    def slow_then_fast(ctx: StageContext) -> str:
+        seen.append(ctx.cancelled.is_set())
+        if len(seen) == 1:
+            ctx.cancelled.wait(10)  # the first attempt hangs until its timeout cancels it
+            return "too late"
+        return "second try"
+
+    _add(manager, "flaky", slow_then_fast, timeout=0.1, retries=1)
+    result = _run(manager, ["flaky"], executor)
+    assert result["flaky"].status is StageStatus.SUCCEEDED
+    assert result["flaky"].value == "second try"
+    assert result["flaky"].attempts == 2
+    assert seen == [False, False]

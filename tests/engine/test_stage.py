@@ -205,3 +205,22 @@ def test_stage_is_immutable() -> None:
 
     with pytest.raises(AttributeError):
         fmt.retries = 3  # type: ignore[misc]
+
+
+def test_empty_name_is_rejected() -> None:
+    """``@stage(name="")`` is a mistake, not a request for the function's name."""
+    with pytest.raises(ValueError, match="invalid stage name ''"):
+
+        @stage(name="")
+        def anything(ctx: StageContext) -> None:
+            pass
+
+
+@pytest.mark.parametrize("retries", [1.5, True])
+def test_retries_must_be_a_whole_number(retries: object) -> None:
+    """``retries`` counts attempts: a fraction or a boolean is rejected."""
+    with pytest.raises(ValueError, match="retries must be a whole number"):
+
+        @stage(retries=retries)  # type: ignore[arg-type]
+        def anything(ctx: StageContext) -> None:
+            pass

@@ -200,3 +200,23 @@ def test_failed_plugin_stops_observing(make_host):
     host = make_host(Flaky("flaky", preflight=["broken"]), Plugin("calc", stages=[work]))
     host.run(["calc::work"])
     assert "calc::work" not in seen
+
+
+def test_interrupt_during_boot_reaches_the_caller():
+    """Ctrl-C while a plugin initializes is not swallowed: boot raises, shutdown still runs."""
+    calls: list[str] = []
+
+    class Slow:
+        gini_name = "slow"
+
+        @hookimpl
+        def gini_plugin_init(self, host):
+            raise KeyboardInterrupt
+
+        @hookimpl
+        def gini_shutdown(self, host):
+            calls.append("shutdown")
+
+    with pytest.raises(KeyboardInterrupt), Host([Slow()], autoload=False):
+        pass
+    assert calls == ["shutdown"]
