@@ -148,7 +148,11 @@ def _render_hook(doc: HookDoc) -> list[str]:
     if doc.returns:
         out += [f"**Returns**: {doc.returns}", ""]
     if doc.firstresult:
-        out += ["*firstresult*: the call stops at the first implementation returning non-None.", ""]
+        out += [
+            "*firstresult*: one result, not a list; when pluggy calls every implementation at "
+            "once, the first non-None result wins.",
+            "",
+        ]
     if doc.historic:
         out += ["*historic*: plugins registered later get the call replayed.", ""]
     for paragraph in doc.notes:
@@ -185,8 +189,7 @@ def main() -> int:
     """Print the page; exit 1 (printing the problems to stderr) when a hook is undocumented."""
     missing = problems()
     if missing:
-        for line in missing:
-            print(line, file=sys.stderr)  # a build tool's output, not library logging
+        sys.stderr.write("".join(f"{line}\n" for line in missing))
         return 1
     sys.stdout.write(render())
     return 0
