@@ -18,11 +18,11 @@ from collections.abc import Sequence
 from pathlib import Path
 from types import ModuleType
 
-from bench import engine
+from bench import discovery, dispatch, engine, peers, scale, startup
 from bench._measure import Figure
 
 #: Every suite, in report order. A suite is a module exposing ``run() -> list[Figure]``.
-SUITES: tuple[ModuleType, ...] = (engine,)
+SUITES: tuple[ModuleType, ...] = (engine, scale, startup, discovery, dispatch, peers)
 
 ROOT = Path(__file__).resolve().parent.parent
 BASELINE = ROOT / "bench" / "baseline.json"
@@ -79,7 +79,7 @@ def load_baseline(path: Path = BASELINE) -> dict[str, float]:
 
 def save_baseline(figures: Sequence[Figure], path: Path = BASELINE) -> None:
     """Store the ratios of ``figures``, keeping baseline entries of suites that did not run."""
-    ratios = load_baseline(path) | {f.name: round(f.ratio, 4) for f in figures}
+    ratios = load_baseline(path) | {f.name: round(f.ratio, 4) for f in figures if f.guarded}
     data = {
         "note": "Ratios to floors (lower is better); `python -m bench --check` fails on one "
         f"more than {TOLERANCE - 1:.0%} above its value here.",
@@ -94,7 +94,7 @@ def regressions(figures: Sequence[Figure], baseline: dict[str, float]) -> list[s
         f"{f.name}: {f.ratio:.2f}x, baseline {baseline[f.name]:.2f}x "
         f"(limit {baseline[f.name] * TOLERANCE:.2f}x)"
         for f in figures
-        if f.name in baseline and f.ratio > baseline[f.name] * TOLERANCE
+        if f.guarded and f.name in baseline and f.ratio > baseline[f.name] * TOLERANCE
     ]
 
 
@@ -130,7 +130,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if not baseline:
             print(f"no baseline at {BASELINE}; run with --update-baseline", file=sys.stderr)
             return 1
-        missing = [f.name for f in figures if f.name not in baseline]
+        missing = [f.name for f in figures if f.guarded and f.name not in baseline]
         for name in missing:
             print(f"note: {name!r} has no baseline yet", file=sys.stderr)
         worse = regressions(figures, baseline)

@@ -32,6 +32,8 @@ class Figure:
     """One reported figure: ``value`` (the engine) against ``floor_value``, as ``ratio``.
 
     ``target`` is the highest acceptable ratio; ``unit`` is the unit of both values.
+    ``guarded`` False leaves the figure out of ``--check`` and the baseline: for ratios whose
+    noise is another program's (a peer's run time), which would fail the guard at random.
     """
 
     name: str
@@ -41,6 +43,7 @@ class Figure:
     target: float
     unit: str
     note: str = ""
+    guarded: bool = True
 
     @property
     def met(self) -> bool:

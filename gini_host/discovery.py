@@ -140,9 +140,16 @@ def _from_payload(payload: Any) -> Installed:
     entry_points = []
     for name, value, dist, version, summary, requires, path in payload["entry_points"]:
         requires = tuple(requires)
-        for field in (name, value, dist, version, summary, path, *requires):
-            if type(field) is not str:
-                raise TypeError(f"entry point field {field!r} is not a string")
+        if not (
+            type(name) is str
+            and type(value) is str
+            and type(dist) is str
+            and type(version) is str
+            and type(summary) is str
+            and type(path) is str
+            and all(type(r) is str for r in requires)
+        ):
+            raise TypeError(f"entry point {name!r}: every field must be a string")
         entry_points.append(
             PluginEntryPoint(name, value, dist, version, summary, requires, path)
         )
@@ -160,7 +167,7 @@ def _metadata_dirs(
 ) -> Iterable[tuple[str, str, str]]:
     seen: set[str] = set()
     for entry in paths:
-        base = entry or "."
+        base = os.fspath(entry) or "."
         if base in seen:
             continue
         seen.add(base)
@@ -266,7 +273,9 @@ def _read_metadata(meta_dir: str) -> dict[str, list[str]]:
     return {}
 
 
-_CHUNK = 16384
+#: Most METADATA headers and every entry_points.txt fit in one read of this size; a
+#: larger first read costs more than it saves (the buffer is allocated, then shrunk).
+_CHUNK = 4096
 #: The headers a plugin's facts come from, with folded continuation lines.
 _HEADER_RE = re.compile(
     rb"^(Name|Version|Summary|Requires-Dist):[ \t]*(.*(?:\n[ \t].*)*)", re.MULTILINE

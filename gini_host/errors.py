@@ -11,8 +11,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 __all__ = [
+    "BoundaryError",
     "CycleError",
     "DuplicateStageError",
+    "ExecutorError",
     "GiniHostError",
     "PipelineError",
     "PipelineProblem",
@@ -21,6 +23,7 @@ __all__ = [
     "StageTimeoutError",
     "UnknownStageError",
     "UsageError",
+    "WorkerCrashed",
 ]
 
 
@@ -118,6 +121,71 @@ class RunCancelled(GiniHostError):
         shown = ", ".join(self.stage_ids[:5]) + (", ..." if len(self.stage_ids) > 5 else "")
         detail = f": {len(self.stage_ids)} stage(s) cancelled: {shown}" if self.stage_ids else ""
         super().__init__(f"pipeline {pipeline!r} was interrupted{why}{detail}")
+
+
+class ExecutorError(UsageError):
+    """An executor refuses a plan before running it: ``problems`` says why, one line each
+    (a stage that cannot be found in a worker process, a plugin set a Dask worker lacks)."""
+
+    def __init__(self, executor: str, problems: Sequence[str]) -> None:
+        self.executor = executor
+        self.problems = tuple(problems)
+        lines = "\n".join(f"  - {p}" for p in self.problems)
+        super().__init__(f"the {executor} executor cannot run this plan:\n{lines}")
+
+
+class BoundaryError(GiniHostError):
+    """A value that must cross between the host and a worker process does not pickle.
+
+    ``key`` names the value: ``return value``, ``config``, ``results['a::b']`` or a shared-store
+    key; ``direction`` is ``to the worker`` or ``back to the host``.
+    """
+
+    def __init__(self, stage_id: str, key: str, direction: str, cause: str) -> None:
+        self.stage_id = stage_id
+        self.key = key
+        self.direction = direction
+        self.cause = cause
+        super().__init__(
+            f"stage {stage_id!r}: {key} cannot cross {direction} (it must pickle): {cause}"
+        )
+
+
+class WorkerCrashed(GiniHostError):
+    """The worker process running a stage died (``os._exit``, a signal, a segfault)."""
+
+    def __init__(
+        self,
+        stage_id: str,
+        pid: int | None,
+        exitcode: int | None,
+        *,
+        worker: str | None = None,
+        detail: str | None = None,
+    ) -> None:
+        self.stage_id = stage_id
+        self.pid = pid
+        self.exitcode = exitcode
+        self.worker = worker or f"worker process {pid}"
+        super().__init__(
+            f"{self.worker} died while running stage {stage_id!r}: "
+            f"{detail or describe_exit(exitcode)}"
+        )
+
+
+def describe_exit(exitcode: int | None) -> str:
+    """``killed by signal 9 (SIGKILL)``, ``exited with code 3``: how a process ended."""
+    if exitcode is None:
+        return "exit status unknown"
+    if exitcode < 0:
+        import signal
+
+        try:
+            name = signal.Signals(-exitcode).name
+        except ValueError:
+            name = "unknown signal"
+        return f"killed by signal {-exitcode} ({name})"
+    return f"exited with code {exitcode}"
 
 
 def _owner(owner: str | None) -> str:

@@ -12,7 +12,7 @@ import os
 from collections.abc import Callable, Mapping, Sequence
 from contextvars import ContextVar
 from types import MappingProxyType, TracebackType
-from typing import Any, Final
+from typing import TYPE_CHECKING, Any, Final
 
 import pluggy
 from loguru import logger
@@ -28,7 +28,7 @@ from gini_host.config import (
 )
 from gini_host.discovery import IndexMode, Installed, scan
 from gini_host.errors import GiniHostError, UsageError
-from gini_host.loading import Builtin, argnames, collect, load
+from gini_host.loading import Builtin, argnames, collect, hook_problems, load
 from gini_host.markers import PROJECT_NAME
 from gini_host.plugins import PluginInfo, PluginManifest, PluginStatus
 from gini_host.resolution import cascade, check_requirements, order_plugins, resolve_conflicts
@@ -37,6 +37,10 @@ from gini_host.stages.manager import StageManager
 from gini_host.stages.pipeline import Pipeline, PipelineSpec, spec_from_any
 from gini_host.stages.results import PipelineResult, StageStatus
 from gini_host.stages.stage import Stage
+
+if TYPE_CHECKING:
+    from gini_host.recipe import HostRecipe
+    from gini_host.stages.executors import StrategyFactory
 
 __all__ = ["AUTOLOAD_ENV", "HOST_CREATED", "Host", "HookMonitor"]
 
@@ -223,7 +227,7 @@ class Host:
         for info in plugins:
             if info.name == core_name and info.builtin:
                 info.obj = self.plugin_manager.get_plugin(core_name)
-                info.hooks = tuple(n for n in hookspecs.HOOK_NAMES if hasattr(info.obj, n))
+                info.hooks = tuple(hook_problems(self.plugin_manager, info.obj)[0])
             elif info.status is PluginStatus.ACTIVE:
                 load(info, self.plugin_manager)
         if settings.strict:
@@ -408,12 +412,13 @@ class Host:
     def _resolve_impl(self, info: PluginInfo, obj: object, hook: str) -> _HookImpl:
         """What calling ``hook`` on ``obj`` takes, looked up once per plugin and hook: pluggy's
         marker check costs about 10 us (``inspect.getattr_static``), and a call through the
-        host may add at most 1 us to a direct call (issue 6). ``info.hooks``, when loading
-        filled it, already lists every marked hook: the others need no check (a boot asks
-        seven hooks of every plugin, most of which implement one or two)."""
-        if info.hooks and hook not in info.hooks:
-            return (obj, None, ())
-        if self.plugin_manager.parse_hookimpl_opts(obj, hook) is None:
+        host may add at most 1 us to a direct call (issue 6). ``info.hooks``, once loading
+        filled it, lists exactly the marked hooks (:func:`gini_host.loading.hook_problems`
+        asked pluggy), so a boot, which asks seven hooks of every plugin, asks pluggy none."""
+        if info.hooks:
+            if hook not in info.hooks:
+                return (obj, None, ())
+        elif self.plugin_manager.parse_hookimpl_opts(obj, hook) is None:
             return (obj, None, ())
         function = getattr(obj, hook)
         return (obj, function, argnames(function))
@@ -441,6 +446,13 @@ class Host:
 
     # -- stages, pipelines, runs --------------------------------------------------------------
 
+    def recipe(self) -> HostRecipe:
+        """What a worker process needs to boot the same plugin set (``processes`` and
+        ``dask`` executors); ExecutorError names plugin objects that cannot cross."""
+        from gini_host.recipe import HostRecipe
+
+        return HostRecipe.of(self, self._explicit)
+
     @property
     def stages(self) -> list[Stage]:
         return self.stage_manager.registry.stages()
@@ -465,13 +477,17 @@ class Host:
         targets: Sequence[str] | Pipeline,
         *,
         dry_run: bool = False,
-        executor: str | None = None,
+        executor: str | StrategyFactory | None = None,
         max_workers: int | None = None,
         keep_going: bool | None = None,
         control: RunControl | None = None,
         stage_config: Mapping[str, Mapping[str, Any]] | None = None,
     ) -> PipelineResult:
-        """Plan and run; ``[run]`` config supplies defaults for what is not given."""
+        """Plan and run; ``[run]`` config supplies defaults for what is not given.
+
+        ``executor`` is an executor name or a strategy factory (for instance the ``dask``
+        executor bound to a scheduler address, or ``processes`` bound to a warm pool).
+        """
         pipeline = targets if isinstance(targets, Pipeline) else self.plan(targets)
         run = self.config.run
         jobs = max_workers or run.jobs

@@ -65,27 +65,42 @@ def _installed_elsewhere(name: str) -> str | None:
         return None
 
 
+def _read_requirement(text: str) -> tuple[Requirement, str, bool] | InvalidRequirement:
+    """A parsed ``Requires-Dist`` line, its canonical name, and whether it applies here
+    (its marker, if any, holds without extras); or why it does not parse."""
+    try:
+        req = Requirement(text)
+    except InvalidRequirement as exc:
+        return exc
+    applies = req.marker is None or req.marker.evaluate({"extra": ""})
+    return req, canonicalize_name(req.name), applies
+
+
 def check_requirements(plugins: Sequence[PluginInfo], installed: Mapping[str, str]) -> None:
     """Check each plugin's requirements; fill ``depends_on``; mark incompatible ones."""
     by_dist: dict[str, list[str]] = {}
     for p in plugins:
         if p.distribution and not p.builtin:
             by_dist.setdefault(canonicalize_name(p.distribution), []).append(p.name)
+    # Plugins of one family repeat the same lines ("gini-host>=1"): parse each text once.
+    parsed: dict[str, tuple[Requirement, str, bool] | InvalidRequirement] = {}
+    host_ok: dict[str, bool] = {}
     for p in plugins:
         if p.status is not PluginStatus.ACTIVE or not p.requires:
             continue
         depends: list[str] = []
         for text in p.requires:
-            try:
-                req = Requirement(text)
-            except InvalidRequirement as exc:
-                p.set_status(PluginStatus.FAILED, f"invalid Requires-Dist {text!r}: {exc}")
+            read = parsed.get(text)
+            if read is None:
+                read = parsed[text] = _read_requirement(text)
+            if isinstance(read, InvalidRequirement):
+                p.set_status(PluginStatus.FAILED, f"invalid Requires-Dist {text!r}: {read}")
                 break
-            if req.marker is not None and not req.marker.evaluate({"extra": ""}):
+            req, name, applies = read
+            if not applies:
                 continue
-            name = canonicalize_name(req.name)
             if name == _HOST:
-                if not _matches(__version__, req):
+                if not host_ok.setdefault(text, _matches(__version__, req)):
                     p.set_status(
                         PluginStatus.INCOMPATIBLE,
                         f"requires gini-host{req.specifier}, this is {__version__}",

@@ -15,6 +15,7 @@ See ``docs/testing.md``.
 
 from __future__ import annotations
 
+import os
 import sys
 from collections.abc import Iterator
 
@@ -52,6 +53,9 @@ def plugin_dist(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PluginDist
     snapshot = Snapshot.take()
     site = tmp_path_factory.mktemp("site")
     sys.path.insert(0, str(site))
+    # The entry-point index of this test's paths goes to a cache directory of the test's own,
+    # never into the user's (the snapshot restores the variable).
+    os.environ["XDG_CACHE_HOME"] = str(tmp_path_factory.mktemp("cache"))
     try:
         yield PluginDists(site)
     finally:

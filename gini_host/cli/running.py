@@ -84,6 +84,11 @@ def _preflight_verdicts(host: Host) -> dict[str, tuple[str, list[str]]]:
     help="sequential, threads, async, processes or dask (default: [run].executor).",
 )
 @click.option(
+    "--scheduler",
+    metavar="ADDRESS",
+    help="Dask scheduler address for --executor dask (default: a local cluster for the run).",
+)
+@click.option(
     "--keep-going",
     is_flag=True,
     default=None,
@@ -104,6 +109,7 @@ def run_command(
     dry_run: bool,
     jobs: int | None,
     executor: str | None,
+    scheduler: str | None,
     keep_going: bool | None,
     settings: tuple[str, ...],
     as_json: bool,
@@ -116,6 +122,7 @@ def run_command(
     from gini_host.stages.control import RunControl
 
     overrides = parse_set_options(settings)  # bad input fails before anything boots
+    chosen = _scheduled_executor(executor, scheduler)
     host = session.open_host()
     pipeline = host.plan(targets)
     stage_config = _stage_config(host, pipeline, overrides)
@@ -125,7 +132,7 @@ def run_command(
         result = host.run(
             pipeline,
             dry_run=dry_run,
-            executor=executor,
+            executor=chosen,
             max_workers=jobs,
             keep_going=keep_going,
             control=control,
@@ -148,6 +155,19 @@ def run_command(
         )
     if code:
         click.get_current_context().exit(code)
+
+
+def _scheduled_executor(executor: str | None, scheduler: str | None) -> Any:
+    """``--scheduler`` binds the dask executor to a cluster; it means nothing elsewhere."""
+    if scheduler is None:
+        return executor
+    if executor not in (None, "dask"):
+        raise click.UsageError(f"--scheduler is for --executor dask, not {executor}")
+    import functools
+
+    from gini_host.stages.dask import DaskStrategy
+
+    return functools.partial(DaskStrategy, scheduler=scheduler)
 
 
 def _stage_config(

@@ -6,6 +6,9 @@ One :class:`RunState` is shared by every stage of a run; each stage gets its own
 
 from __future__ import annotations
 
+import importlib
+import pickle
+import sys
 import threading
 from collections.abc import Mapping
 from types import MappingProxyType
@@ -34,15 +37,52 @@ class ContextKey(Generic[T]):
 
     Create one at module level (``REPORT = ContextKey[str]("report")``) and share the object:
     the store is keyed on identity, so two plugins can never clash on a string.
+
+    A key crosses to worker processes (``processes`` and ``dask`` executors) by reference:
+    it pickles as "the module-level name ``REPORT`` of module ``m``", so the worker finds its
+    own object of the same identity. A key that is not a module-level name does not pickle.
     """
 
-    __slots__ = ("name",)
+    __slots__ = ("_attribute", "module", "name")
 
     def __init__(self, name: str) -> None:
         self.name = name
+        #: The module that created the key, where pickling looks for its name.
+        self.module: str | None = _creator_module()
+        self._attribute: str | None = None
 
     def __repr__(self) -> str:
         return f"ContextKey({self.name!r})"
+
+    def __reduce__(self) -> tuple[Any, tuple[str, str]]:
+        module = sys.modules.get(self.module or "")
+        attribute = self._attribute
+        stale = attribute is None or getattr(module, attribute, None) is not self
+        if module is not None and stale:
+            attribute = next((n for n, v in vars(module).items() if v is self), None)
+            self._attribute = attribute
+        if module is None or attribute is None or self.module in (None, "__main__"):
+            raise pickle.PicklingError(
+                f"{self!r} is not a module-level name of an importable module "
+                f"(created in {self.module or 'an unknown module'}): keys that cross to worker "
+                "processes must be defined at module level"
+            )
+        return (_key_by_reference, (self.module, attribute))
+
+
+def _creator_module() -> str | None:
+    """The module whose code created a key: ``ContextKey[str]("x")`` calls in via typing."""
+    frame = sys._getframe(2)
+    while frame is not None and frame.f_globals.get("__name__") == "typing":
+        frame = frame.f_back  # type: ignore[assignment]
+    return frame.f_globals.get("__name__") if frame is not None else None
+
+
+def _key_by_reference(module: str, attribute: str) -> ContextKey[Any]:
+    key = getattr(importlib.import_module(module), attribute)
+    if not isinstance(key, ContextKey):
+        raise pickle.UnpicklingError(f"{module}.{attribute} is not a ContextKey")
+    return key
 
 
 @final
@@ -78,6 +118,11 @@ class SharedStore:
     def items(self) -> list[tuple[ContextKey[Any], Any]]:
         with self._lock:
             return list(self._values.items())
+
+    def entries(self) -> list[tuple[ContextKey[Any], Any, str]]:
+        """Every (key, value, id of the stage that wrote it)."""
+        with self._lock:
+            return [(k, v, self._writers[k]) for k, v in self._values.items()]
 
     def _missing_message(self, key: ContextKey[Any]) -> str:
         written = self.writers()

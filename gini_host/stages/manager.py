@@ -20,6 +20,7 @@ from gini_host.stages.control import RunControl
 from gini_host.stages.executors import (
     RunObserver,
     RunOptions,
+    StrategyFactory,
     execute,
     new_run_id,
     strategy_for,
@@ -182,7 +183,7 @@ class StageManager:
         pipeline: Pipeline,
         *,
         context: RunState | None = None,
-        executor: str = "sequential",
+        executor: str | StrategyFactory = "sequential",
         max_workers: int | None = None,
         keep_going: bool = False,
         dry_run: bool = False,
@@ -194,7 +195,8 @@ class StageManager:
         """Run ``pipeline`` and return every stage's result (never raises for stage failures).
 
         ``context`` is the shared run state to use (a fresh one when None); ``control`` lets
-        another thread or a signal handler cancel the run.
+        another thread or a signal handler cancel the run. ``executor`` is a name of
+        :data:`~gini_host.stages.executors.EXECUTORS` or a factory taking ``max_workers``.
         """
         try:
             strategy = strategy_for(executor, max_workers)

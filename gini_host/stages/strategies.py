@@ -2,7 +2,8 @@
 
 A strategy only runs jobs and hands back their results; the one scheduling loop in
 :mod:`gini_host.stages.executors` decides what runs when. Kedro's runners taught the shape:
-strategies are small, the loop is shared.
+strategies are small, the loop is shared. The other strategies (``async``, ``processes``,
+``dask``) live in modules of their own and follow the same protocol.
 """
 
 from __future__ import annotations
@@ -10,24 +11,79 @@ from __future__ import annotations
 import os
 import queue
 import threading
-from collections.abc import Callable
-from typing import ClassVar, Protocol
+from typing import TYPE_CHECKING, ClassVar, Protocol, final
 
 from gini_host.stages.results import StageResult
+from gini_host.stages.runner import BodyCall, describe_stage, run_stage
 
-__all__ = ["Job", "SequentialStrategy", "Strategy", "ThreadStrategy"]
+if TYPE_CHECKING:
+    from gini_host.stages.context import RunState, StageContext
+    from gini_host.stages.control import RunControl
+    from gini_host.stages.pipeline import Pipeline
+    from gini_host.stages.stage import Stage
 
-Job = Callable[[], StageResult]
+__all__ = ["SequentialStrategy", "StageJob", "Strategy", "ThreadStrategy"]
+
+
+@final
+class StageJob:
+    """One stage the loop hands a strategy: its stage, its context, and how to run it here.
+
+    In-process strategies call it (:meth:`__call__` on any thread, :meth:`inline` on the loop's
+    own thread); strategies that run stages elsewhere read ``stage`` and ``ctx`` instead.
+    ``why`` is set for a dry run (why the stage is in the plan): describe, never run.
+    """
+
+    __slots__ = ("control", "ctx", "main", "stage", "why")
+
+    def __init__(
+        self,
+        stage: Stage,
+        ctx: StageContext,
+        control: RunControl,
+        why: str | None,
+        main: bool,
+    ) -> None:
+        self.stage = stage
+        self.ctx = ctx
+        self.control = control
+        self.why = why
+        #: The loop runs on the main thread, where a signal handler may interrupt a stage.
+        self.main = main
+
+    def __call__(self, call: BodyCall | None = None) -> StageResult:
+        """Run the stage (or describe it, in a dry run) from the calling thread; ``call``
+        makes each attempt elsewhere (a worker process), with the same retries."""
+        if self.why is not None:
+            return describe_stage(self.stage, self.ctx, self.why)
+        return run_stage(self.stage, self.ctx, self.control, call)
+
+    def inline(self, call: BodyCall | None = None) -> StageResult:
+        """Run on the scheduling loop's own thread: on the main thread, a signal handler
+        calling ``RunControl.interrupt`` raises into the body (or into the wait for a worker
+        process) instead of waiting for it."""
+        if self.why is not None or not self.main:
+            return self(call)
+        control = self.control
+        control.enter_inline()
+        try:
+            return run_stage(self.stage, self.ctx, control, call)
+        finally:
+            control.exit_inline()
 
 
 class Strategy(Protocol):
     """Runs jobs the scheduling loop submits."""
 
     name: ClassVar[str]
-    #: How many jobs may run at once; the loop never submits more.
+    #: How many jobs may run at once; the loop never submits more. Read after :meth:`start`.
     capacity: int
 
-    def submit(self, job: Job, *, alone: bool) -> None:
+    def start(self, pipeline: Pipeline, run: RunState) -> None:
+        """Prepare for a run of ``pipeline`` (connect, check what must cross to workers);
+        raise :class:`~gini_host.errors.ExecutorError` to refuse the plan."""
+
+    def submit(self, job: StageJob, *, alone: bool) -> None:
         """Start ``job``; ``alone`` is True when nothing else is running or ready."""
 
     def wait(self, timeout: float | None) -> list[StageResult]:
@@ -35,6 +91,11 @@ class Strategy(Protocol):
 
     def wake(self) -> None:
         """Make a blocked :meth:`wait` return now (cancellation)."""
+
+    def cancel(self) -> None:
+        """The run was cancelled: stop running jobs where the strategy can (cancel tasks,
+        terminate processes, cancel futures); their results still come through :meth:`wait`.
+        In-process threads cannot be stopped: they see ``ctx.cancelled``."""
 
     def close(self) -> None:
         """Release workers; jobs still running are abandoned, not joined."""
@@ -49,14 +110,20 @@ class SequentialStrategy:
         self.capacity = 1
         self._done: list[StageResult] = []
 
-    def submit(self, job: Job, *, alone: bool) -> None:
-        self._done.append(job())
+    def start(self, pipeline: Pipeline, run: RunState) -> None:
+        pass
+
+    def submit(self, job: StageJob, *, alone: bool) -> None:
+        self._done.append(job.inline())
 
     def wait(self, timeout: float | None) -> list[StageResult]:
         done, self._done = self._done, []
         return done
 
     def wake(self) -> None:
+        pass
+
+    def cancel(self) -> None:
         pass
 
     def close(self) -> None:
@@ -81,18 +148,27 @@ class ThreadStrategy:
         self._jobs: queue.SimpleQueue[object] = queue.SimpleQueue()
         self._done: queue.SimpleQueue[object] = queue.SimpleQueue()
         self._threads: list[threading.Thread] = []
+        #: At most this many worker threads (subclasses with a larger capacity cap it).
+        self._max_threads = self.capacity
         self._idle = 0
         self._lock = threading.Lock()
 
-    def submit(self, job: Job, *, alone: bool) -> None:
+    def start(self, pipeline: Pipeline, run: RunState) -> None:
+        pass
+
+    def submit(self, job: StageJob, *, alone: bool) -> None:
         if alone:
-            self._done.put(job())
+            self._done.put(job.inline())
             return
+        self._dispatch(job)
+
+    def _dispatch(self, job: StageJob) -> None:
+        """Hand ``job`` to a worker thread, starting one when none is idle."""
         with self._lock:
             # The loop never submits more than ``capacity`` jobs, so an idle worker or room
-            # for a new one always exists.
-            spawn = self._idle == 0
-            if not spawn:
+            # for a new one always exists (or, capped, the job waits in the queue).
+            spawn = self._idle == 0 and len(self._threads) < self._max_threads
+            if self._idle:
                 self._idle -= 1
         if spawn:
             thread = threading.Thread(
@@ -102,18 +178,26 @@ class ThreadStrategy:
             thread.start()
         self._jobs.put(job)
 
+    def _run_job(self, job: StageJob) -> StageResult:
+        """How a worker thread runs one job (subclasses run it elsewhere)."""
+        return job()
+
     def _work(self) -> None:
         while True:
             job = self._jobs.get()
             if job is _STOP:
                 return
-            assert callable(job)
+            assert isinstance(job, StageJob)
             try:
-                result = job()
+                result = self._run_job(job)
             finally:
                 with self._lock:
                     self._idle += 1
-            self._done.put(result)
+            self._deliver(result)
+
+    def _deliver(self, result: StageResult) -> None:
+        """Hand a worker thread's result to :meth:`wait`."""
+        self._done.put(result)
 
     def wait(self, timeout: float | None) -> list[StageResult]:
         try:
@@ -130,6 +214,9 @@ class ThreadStrategy:
 
     def wake(self) -> None:
         self._done.put(_WAKE)
+
+    def cancel(self) -> None:
+        pass
 
     def close(self) -> None:
         for _ in self._threads:

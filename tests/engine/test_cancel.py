@@ -30,6 +30,7 @@ def _cancel_when(started: threading.Event, control: RunControl, reason: str) -> 
     return thread
 
 
+@pytest.mark.in_process
 def test_cancel_from_another_thread(manager: StageManager, executor: str) -> None:
     """A cancel mid-run: the running stage sees ctx.cancelled, the rest is cancelled, results kept."""
     started = threading.Event()
@@ -145,6 +146,7 @@ def test_stage_ignoring_cancel_is_marked_cancelled_after_grace() -> None:
     assert result.interrupted
 
 
+@pytest.mark.in_process
 def test_cancel_before_start_runs_nothing(manager: StageManager, executor: str) -> None:
     """A run whose control is already cancelled starts no stage; every stage is cancelled."""
     ran: list[str] = []
@@ -159,6 +161,7 @@ def test_cancel_before_start_runs_nothing(manager: StageManager, executor: str) 
     assert result.interrupted
 
 
+@pytest.mark.in_process
 def test_keyboard_interrupt_in_stage_gives_result(manager: StageManager, executor: str) -> None:
     """KeyboardInterrupt inside a stage body ends the run with cancelled statuses, not a traceback."""
 
@@ -219,6 +222,7 @@ def _signal_when(started: threading.Event) -> threading.Thread:
     return thread
 
 
+@pytest.mark.in_process
 @needs_sigusr1
 def test_signal_interrupts_stage_blocked_on_calling_thread(
     manager: StageManager, executor: str, sigusr1: list[RunControl]

@@ -139,6 +139,7 @@ def test_cancelled_event_follows_the_run() -> None:
     assert late.cancelled.is_set()
 
 
+@pytest.mark.in_process
 def test_later_stage_reads_earlier_result_and_store(manager: StageManager, executor: str) -> None:
     """Data written by one stage (return value and store) is read by a stage that requires it."""
 
@@ -159,6 +160,7 @@ def test_later_stage_reads_earlier_result_and_store(manager: StageManager, execu
     assert result["demo::consume"].value == ({"answer": [42]}, {"ids": [1, 2, 3]})
 
 
+@pytest.mark.in_process
 def test_later_stage_modifies_stored_data(manager: StageManager, executor: str) -> None:
     """A later stage can change data an earlier stage stored, and the run's store shows it."""
     run = RunState("shared")
@@ -181,6 +183,7 @@ def test_later_stage_modifies_stored_data(manager: StageManager, executor: str) 
     assert StageContext(second, run)[COUNT] == 2
 
 
+@pytest.mark.in_process
 def test_stage_config_reaches_its_stage_only(manager: StageManager, executor: str) -> None:
     """``stage_config`` gives each stage its own table; others see an empty config."""
 

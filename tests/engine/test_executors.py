@@ -132,6 +132,7 @@ def test_dependents_of_failure_are_skipped_naming_it(manager: StageManager, exec
     assert not result.ok
 
 
+@pytest.mark.in_process
 def test_fail_fast_starts_nothing_new(manager: StageManager, executor: str) -> None:
     """By default, after a failure no independent stage starts; they are skipped with the reason."""
     ran: list[str] = []
@@ -215,6 +216,7 @@ def test_every_result_is_kept_after_failure(manager: StageManager, executor: str
     assert result["bad"].error is not None
 
 
+@pytest.mark.in_process
 def test_retries_until_success(manager: StageManager, executor: str) -> None:
     """A stage that fails twice with retries=2 succeeds on the third attempt, waiting in between."""
     calls: list[float] = []
@@ -234,6 +236,7 @@ def test_retries_until_success(manager: StageManager, executor: str) -> None:
     assert all(gap >= 0.045 for gap in gaps)
 
 
+@pytest.mark.in_process
 def test_retries_exhausted_fail_with_last_error(manager: StageManager, executor: str) -> None:
     """A stage that always fails is tried 1 + retries times and fails with the last error."""
     calls: list[int] = []
@@ -251,6 +254,7 @@ def test_retries_exhausted_fail_with_last_error(manager: StageManager, executor:
     assert result["hopeless"].error.message == "attempt 4"
 
 
+@pytest.mark.in_process
 def test_timeout_fails_stage_and_sets_cancelled(manager: StageManager, executor: str) -> None:
     """A stage past its timeout fails with StageTimeoutError and sees ctx.cancelled set."""
     saw_cancel = threading.Event()
@@ -282,6 +286,7 @@ def test_fast_stage_with_timeout_succeeds(manager: StageManager, executor: str) 
     assert result["quick_bad"].error.type == "RuntimeError"
 
 
+@pytest.mark.in_process
 def test_async_stage_functions(manager: StageManager, executor: str) -> None:
     """``async def`` stages are awaited; their return value is the result."""
 
@@ -361,6 +366,7 @@ def test_tag_limit_is_never_exceeded(manager: StageManager) -> None:
     assert len(spans.spans) == 8
 
 
+@pytest.mark.in_process
 def test_tag_limit_of_two(manager: StageManager, executor: str) -> None:
     """``limits={"io": 2}`` allows at most two io stages at once; all of them run."""
     spans = Intervals()
@@ -411,6 +417,7 @@ def test_execute_stage_reports_failure_without_raising(manager: StageManager) ->
         manager.execute_stage("nope")
 
 
+@pytest.mark.in_process
 def test_shared_run_state_sees_earlier_results(manager: StageManager, executor: str) -> None:
     """A pipeline run on a given RunState reads results of stages run earlier on it."""
     from gini_host.stages import RunState
@@ -423,6 +430,7 @@ def test_shared_run_state_sees_earlier_results(manager: StageManager, executor: 
     assert result["late"].value == 42
 
 
+@pytest.mark.in_process
 def test_sys_exit_in_stage_is_a_failure(manager: StageManager, executor: str) -> None:
     """A stage calling sys.exit() fails like any stage; the run ends and keeps every result."""
     import sys
@@ -451,6 +459,7 @@ def test_sys_exit_in_stage_is_a_failure(manager: StageManager, executor: str) ->
     assert result["bails"].error.type == "SystemExit"
 
 
+@pytest.mark.in_process
 def test_timed_out_attempt_is_retried_with_a_fresh_context(
     manager: StageManager, executor: str
 ) -> None:

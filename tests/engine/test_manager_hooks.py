@@ -124,6 +124,7 @@ def test_only_implemented_hooks_get_callbacks(manager: StageManager) -> None:
     assert observer.pipeline_finish is None
 
 
+@pytest.mark.in_process
 def test_each_stage_finishes_exactly_once(manager: StageManager, executor: str) -> None:
     """Every stage of the plan gets one gini_stage_finish, started or not; the run is bracketed."""
     recorder = Recorder()
@@ -142,6 +143,7 @@ def test_each_stage_finishes_exactly_once(manager: StageManager, executor: str) 
     assert sorted(started) == ["obs::a", "obs::bad", "obs::d"]
 
 
+@pytest.mark.in_process
 def test_stage_start_precedes_its_finish(manager: StageManager, executor: str) -> None:
     """For each started stage, gini_stage_start comes before its gini_stage_finish."""
     recorder = Recorder()
@@ -166,6 +168,7 @@ def test_observers_called_from_scheduling_thread(manager: StageManager) -> None:
     assert recorder.threads == {threading.get_ident()}
 
 
+@pytest.mark.in_process
 def test_finish_hooks_after_cancel(manager: StageManager, executor: str) -> None:
     """A cancelled run still reports every stage and the pipeline's end to observers."""
     recorder = Recorder()
@@ -215,6 +218,7 @@ def test_failing_observer_propagates(manager: StageManager) -> None:
         manager.execute_pipeline(manager.create_pipeline("p", ["s"]))
 
 
+@pytest.mark.in_process
 def test_observer_sees_context_of_running_stage(manager: StageManager, executor: str) -> None:
     """gini_stage_start receives the context the stage body then receives."""
     seen: dict[str, Any] = {}

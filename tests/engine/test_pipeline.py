@@ -59,6 +59,7 @@ def test_target_pulls_in_what_it_requires(manager: StageManager) -> None:
     assert pipeline.why("p::a") == "required by p::b"
 
 
+@pytest.mark.in_process
 def test_stages_listed_in_reverse_still_run_in_dependency_order(
     manager: StageManager, executor: str
 ) -> None:
@@ -84,6 +85,7 @@ def test_independent_stages_run_in_listing_order(manager: StageManager) -> None:
     assert log == ["z", "x", "y"]
 
 
+@pytest.mark.in_process
 def test_diamond_layers(manager: StageManager, executor: str) -> None:
     """In a diamond, a runs first, b and c after it (one layer), d last."""
     log: list[str] = []

@@ -1,4 +1,4 @@
-"""Properties of the scheduling loop on random DAGs with random failures, under both executors."""
+"""Properties of the scheduling loop on random DAGs with random failures, under the in-process executors (tests/scale: the others)."""
 
 from __future__ import annotations
 
@@ -21,7 +21,7 @@ from gini_host import (
     stage,
 )
 
-EXECUTORS = ("sequential", "threads")
+EXECUTORS = ("sequential", "threads", "async")
 
 
 @attrs.frozen

@@ -19,34 +19,42 @@ class DiskFull(RuntimeError):
     pass
 
 
+# Module-level stages: every executor, including processes and dask, can find them by name.
+
+
+@stage
+def fetch(ctx: StageContext) -> str:
+    return "sources"
+
+
+@stage(requires="fetch")
+def build(ctx: StageContext) -> str:
+    return "binary"
+
+
+@stage(name="test", requires="build")
+def unit_tests(ctx: StageContext) -> int:
+    return 0
+
+
+@stage
+def lint(ctx: StageContext) -> None:
+    raise DiskFull("no space left on /dev/sdz")
+
+
+@stage(optional=True)
+def docs(ctx: StageContext) -> None:
+    raise ValueError("sphinx missing")
+
+
+@stage(requires="lint")
+def audit(ctx: StageContext) -> None:
+    pass
+
+
 def _run(manager: StageManager, executor: str, *, keep_going: bool = True) -> PipelineResult:
     """fetch -> build -> test; ``lint`` fails, ``docs`` fails optionally, ``audit`` needs lint."""
-
-    @stage
-    def fetch(ctx: StageContext) -> str:
-        return "sources"
-
-    @stage(requires="fetch")
-    def build(ctx: StageContext) -> str:
-        return "binary"
-
-    @stage(requires="build")
-    def test(ctx: StageContext) -> int:
-        return 0
-
-    @stage
-    def lint(ctx: StageContext) -> None:
-        raise DiskFull("no space left on /dev/sdz")
-
-    @stage(optional=True)
-    def docs(ctx: StageContext) -> None:
-        raise ValueError("sphinx missing")
-
-    @stage(requires="lint")
-    def audit(ctx: StageContext) -> None:
-        pass
-
-    for s in (fetch, build, test, lint, docs, audit):
+    for s in (fetch, build, unit_tests, lint, docs, audit):
         manager.register_stage(s, plugin="ci")
     pipeline = manager.create_pipeline("ci", ["ci::test", "ci::lint", "ci::docs", "ci::audit"])
     return manager.execute_pipeline(pipeline, executor=executor, keep_going=keep_going)
@@ -141,6 +149,7 @@ def test_raise_for_status_groups_every_failure(manager: StageManager, executor: 
     assert "1 stage(s) failed" in str(info.value)
 
 
+@pytest.mark.in_process
 def test_raise_for_status_lists_all_failures(manager: StageManager, executor: str) -> None:
     """Two independent failures are both in the group, in plan order."""
 
@@ -164,6 +173,7 @@ def test_raise_for_status_lists_all_failures(manager: StageManager, executor: st
     assert len(info.value.exceptions) == 2
 
 
+@pytest.mark.in_process
 def test_raise_for_status_passes_when_ok(manager: StageManager, executor: str) -> None:
     """A successful run (optional failures aside) does not raise."""
 

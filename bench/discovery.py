@@ -1,0 +1,62 @@
+"""Discovery listing figures, one fresh process per sample (issue 6 item 3).
+
+What ``gini_host.discovery.scan`` costs for a site of N = 10, 100, 500 plugin distributions
+and 200 unrelated ones, against the raw scan floor (list the folder, read every dist-info's
+``entry_points.txt``, keep our section):
+
+- cold: no usable index, so scan, stamp and write the index (target <= 1.3x);
+- warm: the index is valid, so stat the folder and the N plugins' ``entry_points.txt`` and
+  read one JSON file (target <= 0.3x).
+
+The note gives ``importlib.metadata.entry_points(group=...)`` on the same site, import
+included, for scale.
+"""
+
+from __future__ import annotations
+
+from bench._measure import Figure
+from bench._process import environment, probe, rounds, site
+
+__all__ = ["run"]
+
+SIZES = (10, 100, 500)
+SAMPLES = 11
+
+
+def _listing(plugins: int) -> list[Figure]:
+    where = site(plugins)
+    env = environment(where)
+    medians = rounds(
+        {
+            kind: (lambda kind=kind: probe(kind, where, env=env))
+            for kind in ("scan-floor", "scan-cold", "scan-warm", "importlib-metadata")
+        },
+        SAMPLES,
+    )
+    floor = medians["scan-floor"]
+    reference = f"importlib.metadata: {medians['importlib-metadata'] / floor:.1f}x"
+    return [
+        Figure(
+            name=f"discovery listing, N={plugins}, cold (scan + write index)",
+            value=medians["scan-cold"] * 1e3,
+            floor_value=floor * 1e3,
+            ratio=medians["scan-cold"] / floor,
+            target=1.3,
+            unit="ms",
+            note=f"raw entry_points.txt scan; {reference}",
+        ),
+        Figure(
+            name=f"discovery listing, N={plugins}, warm index",
+            value=medians["scan-warm"] * 1e3,
+            floor_value=floor * 1e3,
+            ratio=medians["scan-warm"] / floor,
+            target=0.3,
+            unit="ms",
+            note="raw entry_points.txt scan",
+        ),
+    ]
+
+
+def run() -> list[Figure]:
+    """About 25 seconds on 2 cores."""
+    return [figure for plugins in SIZES for figure in _listing(plugins)]

@@ -1,0 +1,446 @@
+"""What crosses between the host process and a process that runs one of its stages.
+
+Used by the ``processes`` and ``dask`` executors alike. The rules (docs/operators.md):
+
+- **Stages are found, never pickled.** A worker boots its own host from the run's
+  :class:`~gini_host.recipe.HostRecipe` and looks the stage up by id; without a host (a bare
+  ``StageManager``), the stage function is imported by ``module:qualname``, so it must be a
+  module-level function. Closures and lambdas are refused before the run starts.
+- **What crosses must pickle**, and a value that does not fails its stage with a
+  :class:`~gini_host.errors.BoundaryError` naming the stage and the value: the stage's config,
+  the results of the stages it requires (``ctx.results`` in a worker holds those, plus results
+  from before the run), the shared-store entries written before the run or by stages it
+  depends on, and back: the return value and the store writes. Store keys cross by reference
+  (see :class:`~gini_host.stages.context.ContextKey`): they must be module-level names.
+- **Errors keep their type**: the exception is re-raised in the host with the worker's
+  traceback as its cause, as ``concurrent.futures`` does.
+"""
+
+from __future__ import annotations
+
+import importlib
+import pickle
+import traceback
+from collections.abc import Callable, Mapping
+from typing import TYPE_CHECKING, Any, final
+
+import attrs
+
+from gini_host.errors import BoundaryError
+from gini_host.stages.context import RunState, StageContext
+from gini_host.stages.results import ErrorInfo
+from gini_host.stages.runner import call_body
+from gini_host.stages.stage import Stage
+
+if TYPE_CHECKING:
+    from gini_host.stages.pipeline import Pipeline
+
+__all__ = [
+    "CallBuilder",
+    "StageCall",
+    "StageReply",
+    "WorkerSide",
+    "check_plan",
+    "function_ref",
+    "host_boot",
+    "plugin_mismatch",
+]
+
+_TO_WORKER = "to the worker"
+_TO_HOST = "back to the host"
+_PROTOCOL = pickle.HIGHEST_PROTOCOL
+
+
+def _unresolved(ctx: StageContext) -> None:
+    raise RuntimeError(f"stage {ctx.stage_id}: function not resolved in this worker")
+
+
+def _cause(exc: BaseException) -> str:
+    return f"{type(exc).__name__}: {exc}"
+
+
+def function_ref(function: Callable[..., Any]) -> tuple[str, str] | None:
+    """``(module, qualname)`` under which ``function`` (or the module-level ``@stage`` object
+    wrapping it) can be imported back, or None (closures, lambdas, ``__main__``)."""
+    module = getattr(function, "__module__", None)
+    qualname = getattr(function, "__qualname__", None)
+    if not isinstance(module, str) or not isinstance(qualname, str) or module == "__main__":
+        return None
+    if "<locals>" in qualname or "<lambda>" in qualname:
+        return None
+    try:
+        resolved = _resolve(module, qualname)
+    except Exception:
+        return None
+    return (module, qualname) if resolved is function else None
+
+
+def _resolve(module: str, qualname: str) -> Callable[..., Any]:
+    target: Any = importlib.import_module(module)
+    for part in qualname.split("."):
+        target = getattr(target, part)
+    if isinstance(target, Stage):  # ``@stage def f`` leaves the Stage under the name
+        target = target.function
+    if not callable(target):
+        raise TypeError(f"{module}:{qualname} is not callable")
+    return target  # type: ignore[no-any-return]
+
+
+def host_boot(host: Any) -> tuple[bytes | None, tuple[tuple[str, str | None], ...]]:
+    """The pickled recipe a worker boots ``host`` from (None without a host), and the plugin
+    fingerprint (names and versions) workers must match. Raises ExecutorError."""
+    if host is None:
+        return None, ()
+    recipe = host.recipe()
+    return recipe.dumps(), recipe.fingerprint
+
+
+def plugin_mismatch(
+    expected: tuple[tuple[str, str | None], ...],
+    got: tuple[tuple[str, str | None], ...],
+    where: str,
+) -> str:
+    """What differs between the host's plugin set and a worker's, in one line."""
+    mine, theirs = dict(expected), dict(got)
+    missing = sorted(set(mine) - set(theirs))
+    extra = sorted(set(theirs) - set(mine))
+    versions = sorted(n for n in set(mine) & set(theirs) if mine[n] != theirs[n])
+    parts = []
+    if missing:
+        parts.append(f"lacks plugin(s) {', '.join(missing)}")
+    if versions:
+        parts.append(
+            "has other versions: "
+            + ", ".join(f"{n} {theirs[n]} (host: {mine[n]})" for n in versions)
+        )
+    if extra:
+        parts.append(f"has extra plugin(s) {', '.join(extra)}")
+    return f"{where} {'; '.join(parts) or 'loads the plugins in another order'}"
+
+
+def check_plan(pipeline: Pipeline, host: Any) -> list[str]:
+    """Why stages of ``pipeline`` could not be found in a worker (empty when all can).
+
+    With a host, a stage is found by id when a plugin of the host registered it; otherwise
+    (and without a host) its function must be importable by name.
+    """
+    plugins: set[str] = set()
+    if host is not None:
+        plugins = {p.name for p in host.active_plugins()}
+    problems = []
+    for sid, stage in pipeline.stages.items():
+        if stage.plugin is not None and stage.plugin in plugins:
+            continue
+        if function_ref(stage.function) is None:
+            name = getattr(stage.function, "__qualname__", repr(stage.function))
+            problems.append(
+                f"stage {sid!r}: its function {name} is not importable by name from a worker "
+                "process (a closure, a lambda or defined in __main__); define it at module "
+                "level, or register it from a plugin"
+            )
+    return problems
+
+
+@attrs.frozen(slots=True)
+class StageCall:
+    """One attempt of a stage, as sent to a worker."""
+
+    stage_id: str
+    run_id: str
+    #: The stage without its function, with the function's import name; None when the
+    #: worker's host registered the stage (found by id).
+    spec: Stage | None
+    ref: tuple[str, str] | None
+    config: bytes
+    results: tuple[tuple[str, bytes], ...]
+    #: Pickled (key, value) store entries, each with the id of the stage that wrote it.
+    store: tuple[tuple[bytes, str], ...]
+
+
+@attrs.frozen(slots=True)
+class StageReply:
+    """What came back from one attempt: a value, or an error; and the store writes."""
+
+    value: bytes | None = None
+    error: ErrorInfo | None = None
+    exception: bytes | None = None
+    writes: tuple[bytes, ...] = ()
+    #: (what, why) for a value that did not pickle on its way back.
+    crossing: tuple[str, str] | None = None
+
+
+class _SentResults(dict[str, Any]):
+    """``ctx.results`` in a worker: a missing id says which results cross, not just KeyError."""
+
+    def __missing__(self, key: str) -> Any:
+        raise KeyError(
+            f"{key!r}: in a worker process, ctx.results holds only the results of the stages "
+            f"this stage requires ({', '.join(sorted(self)) or 'none'}); add {key!r} to its "
+            "requires"
+        )
+
+
+@final
+class CallBuilder:
+    """Host side, one per run: builds each attempt's :class:`StageCall`, applies replies."""
+
+    def __init__(self, pipeline: Pipeline, host: Any) -> None:
+        self.pipeline = pipeline
+        self._found_by_id: set[str] = set()
+        if host is not None:
+            plugins = {p.name for p in host.active_plugins()}
+            self._found_by_id = {
+                sid
+                for sid, s in pipeline.stages.items()
+                if s.plugin is not None and s.plugin in plugins
+            }
+        self._specs: dict[str, tuple[Stage | None, tuple[str, str] | None]] = {}
+        #: Pickled results by stage id: a result several stages read is pickled once.
+        self._pickled: dict[str, bytes] = {}
+        self._ancestors: dict[str, frozenset[str]] = {}
+
+    def build(self, stage: Stage, ctx: StageContext) -> bytes:
+        """The pickled call for one attempt; BoundaryError names a value that does not pickle."""
+        sid = stage.id
+        spec = self._specs.get(sid)
+        if spec is None:
+            if sid in self._found_by_id:
+                spec = (None, None)
+            else:
+                spec = (
+                    attrs.evolve(stage, function=_unresolved, describer=None),
+                    function_ref(stage.function),
+                )
+            self._specs[sid] = spec
+        config = _dumps(dict(ctx.config), sid, "its config", _TO_WORKER)
+        return pickle.dumps(
+            StageCall(
+                sid,
+                ctx.run_id,
+                spec[0],
+                spec[1],
+                config,
+                self._results(sid, ctx.results),
+                self._store(sid, ctx),
+            ),
+            _PROTOCOL,
+        )
+
+    def _results(self, sid: str, results: Mapping[str, Any]) -> tuple[tuple[str, bytes], ...]:
+        plan = self.pipeline.stages
+        wanted = [d for d in self.pipeline.requires[sid] if d in results]
+        wanted += [k for k in results if k not in plan]  # results from before this run
+        sent = []
+        for dep in wanted:
+            data = self._pickled.get(dep)
+            if data is None:
+                data = _dumps(results[dep], sid, f"results[{dep!r}]", _TO_WORKER)
+                if dep in plan:
+                    self._pickled[dep] = data
+            sent.append((dep, data))
+        return tuple(sent)
+
+    def _store(self, sid: str, ctx: StageContext) -> tuple[tuple[bytes, str], ...]:
+        entries = ctx._run.store.entries()
+        if not entries:
+            return ()
+        plan = self.pipeline.stages
+        ancestors = self._ancestors_of(sid)
+        return tuple(
+            (_dumps((key, value), sid, f"shared-store value ctx[{key!r}]", _TO_WORKER), writer)
+            for key, value, writer in entries
+            if writer not in plan or writer in ancestors
+        )
+
+    def _ancestors_of(self, sid: str) -> frozenset[str]:
+        known = self._ancestors.get(sid)
+        if known is None:
+            seen: set[str] = set()
+            stack = list(self.pipeline.requires[sid])
+            while stack:
+                dep = stack.pop()
+                if dep not in seen:
+                    seen.add(dep)
+                    stack.extend(self.pipeline.requires[dep])
+            known = self._ancestors[sid] = frozenset(seen)
+        return known
+
+    @staticmethod
+    def apply(data: bytes, stage: Stage, ctx: StageContext) -> Any:
+        """Apply a reply in the host: store writes, then the value, or raise the stage's error."""
+        reply: StageReply = pickle.loads(data)
+        for blob in reply.writes:
+            try:
+                key, value = pickle.loads(blob)
+            except Exception as exc:
+                raise BoundaryError(
+                    stage.id, "a shared-store write", _TO_HOST, _cause(exc)
+                ) from exc
+            ctx[key] = value
+        if reply.crossing is not None:
+            what, why = reply.crossing
+            raise BoundaryError(stage.id, what, _TO_HOST, why)
+        if reply.error is not None:
+            raise _rebuild_exception(reply)
+        assert reply.value is not None
+        try:
+            return pickle.loads(reply.value)
+        except Exception as exc:
+            raise BoundaryError(stage.id, "its return value", _TO_HOST, _cause(exc)) from exc
+
+
+def _dumps(value: object, sid: str, what: str, direction: str) -> bytes:
+    try:
+        return pickle.dumps(value, _PROTOCOL)
+    except Exception as exc:
+        raise BoundaryError(sid, what, direction, _cause(exc)) from exc
+
+
+class RemoteTraceback(Exception):
+    """The traceback of an exception raised in a worker, attached as its ``__cause__``."""
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+        super().__init__(text)
+
+    def __str__(self) -> str:
+        return f'\n"""\n{self.text.rstrip()}\n"""'
+
+
+class RemoteStageError(Exception):
+    """Stands in for a worker's exception that could not be pickled or unpickled."""
+
+
+def _rebuild_exception(reply: StageReply) -> BaseException:
+    info = reply.error
+    assert info is not None
+    exc: BaseException | None = None
+    if reply.exception is not None:
+        try:
+            exc = pickle.loads(reply.exception)
+        except Exception:
+            exc = None
+    if not isinstance(exc, BaseException):
+        # A subclass named like the original, so the result's ErrorInfo keeps the type name.
+        stand_in = type(info.type, (RemoteStageError,), {"__module__": __name__})
+        stand_in.__qualname__ = info.type
+        exc = stand_in(info.message)
+    exc.__cause__ = RemoteTraceback(info.traceback)
+    return exc
+
+
+@final
+class WorkerSide:
+    """Worker side: the host booted from the recipe (once), and running calls against it."""
+
+    def __init__(self, boot: bytes | None) -> None:
+        self.host: Any = None
+        if boot is not None:
+            recipe = pickle.loads(boot)
+            self.host = recipe.build()
+        self._stages: dict[tuple[str, tuple[str, str] | None], Stage] = {}
+
+    @property
+    def fingerprint(self) -> tuple[tuple[str, str | None], ...]:
+        if self.host is None:
+            return ()
+        return tuple((p.name, p.version) for p in self.host.active_plugins())
+
+    def shutdown(self) -> None:
+        if self.host is not None:
+            self.host.shutdown()
+
+    def run(self, data: bytes) -> bytes:
+        """Run one call, catching everything: the reply says what happened."""
+        call: StageCall = pickle.loads(data)
+        try:
+            stage = self._stage(call)
+            run = self._run_state(call)
+            config = self._load(call.config, call.stage_id, "its config")
+        except BoundaryError as exc:
+            return _reply_error(exc)
+        except Exception as exc:
+            return _reply_error(exc)
+        ctx = StageContext(stage, run, config)
+        try:
+            value = call_body(stage, ctx)
+        except BaseException as exc:
+            return _reply_error(exc, _writes(run, stage.id))
+        writes = _writes(run, stage.id)
+        if isinstance(writes, StageReply):
+            return pickle.dumps(writes, _PROTOCOL)
+        try:
+            pickled = pickle.dumps(value, _PROTOCOL)
+        except Exception as exc:
+            return pickle.dumps(
+                StageReply(writes=writes, crossing=("its return value", _cause(exc))), _PROTOCOL
+            )
+        return pickle.dumps(StageReply(value=pickled, writes=writes), _PROTOCOL)
+
+    def _stage(self, call: StageCall) -> Stage:
+        cache_key = (call.stage_id, call.ref)
+        stage = self._stages.get(cache_key)
+        if stage is not None:
+            return stage
+        if call.spec is None:
+            if self.host is None:
+                raise LookupError(f"stage {call.stage_id!r}: this worker has no host")
+            stage = self.host.stage_manager.get_stage(call.stage_id)
+        elif call.ref is None:
+            raise LookupError(f"stage {call.stage_id!r}: its function has no import name")
+        else:
+            stage = attrs.evolve(call.spec, function=_resolve(*call.ref))
+        assert stage is not None
+        self._stages[cache_key] = stage
+        return stage
+
+    def _run_state(self, call: StageCall) -> RunState:
+        run = RunState(call.run_id, host=self.host)
+        values = _SentResults(
+            (sid, self._load(blob, call.stage_id, f"results[{sid!r}]"))
+            for sid, blob in call.results
+        )
+        run.values = values
+        run.results = values  # the stage only reads it; _SentResults explains a missing id
+        for blob, writer in call.store:
+            key, value = self._load(blob, call.stage_id, "a shared-store value")
+            run.store.set(key, value, writer)
+        return run
+
+    @staticmethod
+    def _load(blob: bytes, sid: str, what: str) -> Any:
+        try:
+            return pickle.loads(blob)
+        except Exception as exc:
+            raise BoundaryError(sid, what, _TO_WORKER, _cause(exc)) from exc
+
+
+def _writes(run: RunState, sid: str) -> tuple[bytes, ...] | StageReply:
+    """The store entries this stage wrote, each pickled; or a reply naming one that won't."""
+    writes = []
+    for key, value, writer in run.store.entries():
+        if writer != sid:
+            continue
+        try:
+            writes.append(pickle.dumps((key, value), _PROTOCOL))
+        except Exception as exc:
+            return StageReply(
+                writes=tuple(writes),
+                crossing=(f"shared-store value ctx[{key!r}]", _cause(exc)),
+            )
+    return tuple(writes)
+
+
+def _reply_error(exc: BaseException, writes: tuple[bytes, ...] | StageReply = ()) -> bytes:
+    if isinstance(writes, StageReply):  # the error wins; the unpicklable write is lost
+        writes = writes.writes
+    info = ErrorInfo(
+        type=type(exc).__qualname__,
+        message=str(exc) or type(exc).__qualname__,
+        traceback="".join(traceback.format_exception(exc)),
+    )
+    try:
+        pickled: bytes | None = pickle.dumps(exc, _PROTOCOL)
+    except Exception:
+        pickled = None
+    return pickle.dumps(StageReply(error=info, exception=pickled, writes=writes), _PROTOCOL)

@@ -1,0 +1,178 @@
+"""Timeouts and cancellation stop what runs: tasks, worker processes, Dask futures."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from types import FrameType
+from typing import Any
+
+import pytest
+
+from gini_host import RunControl, StageContext, StageManager, StageStatus, stage
+
+REMOTE_AND_ASYNC = pytest.mark.parametrize(
+    "executor", ["async", "processes", "dask"], indirect=True
+)
+
+
+def quick(ctx: StageContext) -> str:
+    return "kept"
+
+
+# Dask cannot interrupt a task already running on a worker thread: it is abandoned and holds
+# its thread until it returns, so bodies sleep only as long as the test can afford to lose.
+SECONDS = 4
+
+
+def sleeps(ctx: StageContext) -> int:
+    marker = ctx.config.get("marker")
+    if marker:
+        Path(marker).write_text(str(os.getpid()))
+    time.sleep(SECONDS)
+    return os.getpid()
+
+
+async def sleeps_async(ctx: StageContext) -> None:
+    marker = ctx.config.get("marker")
+    if marker:
+        Path(marker).write_text(str(os.getpid()))
+    await asyncio.sleep(SECONDS)
+
+
+def _wait_for(path: Path, timeout: float = 20) -> None:
+    deadline = time.monotonic() + timeout
+    while not path.exists() or not path.read_text():
+        assert time.monotonic() < deadline, f"{path} never appeared"
+        time.sleep(0.01)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    return True
+
+
+@REMOTE_AND_ASYNC
+@pytest.mark.parametrize("body", [sleeps, sleeps_async])
+def test_timeout_stops_the_stage_and_fails_it(
+    executor: Any, executor_name: str, body: Any, tmp_path: Path
+) -> None:
+    """A timeout cancels the task or future, or terminates the worker process running it."""
+    manager = StageManager()
+    manager.register_stage(stage(name="slow", timeout=0.3)(body))
+    manager.register_stage(stage(name="after", requires=["slow"])(quick))
+    marker = tmp_path / "pid"
+    began = time.monotonic()
+    result = manager.execute_pipeline(
+        manager.create_pipeline("p", ["after"]),
+        executor=executor,
+        stage_config={"slow": {"marker": str(marker)}},
+    )
+    assert time.monotonic() - began < SECONDS - 0.5
+    slow = result["slow"]
+    assert slow.status is StageStatus.FAILED
+    assert slow.error is not None
+    assert slow.error.type == "StageTimeoutError"
+    assert result["after"].status is StageStatus.SKIPPED
+    worker = int(marker.read_text())
+    if executor_name == "processes":
+        assert not _alive(worker), "the worker running the timed-out stage was not terminated"
+
+
+@REMOTE_AND_ASYNC
+def test_cancel_stops_running_stage_and_keeps_results(
+    executor: Any, executor_name: str, tmp_path: Path
+) -> None:
+    """RunControl.cancel mid-run: the running stage ends cancelled at once, earlier results
+    are kept, later stages are cancelled."""
+    manager = StageManager()
+    body = sleeps_async if executor_name == "async" else sleeps
+    manager.register_stage(stage(name="first")(quick))
+    manager.register_stage(stage(name="long", requires=["first"])(body))
+    manager.register_stage(stage(name="after", requires=["long"])(quick))
+    marker = tmp_path / "pid"
+    control = RunControl()
+
+    def cancel() -> None:
+        _wait_for(marker)
+        control.cancel("operator said stop")
+
+    canceller = threading.Thread(target=cancel)
+    canceller.start()
+    began = time.monotonic()
+    result = manager.execute_pipeline(
+        manager.create_pipeline("p", ["after"]),
+        executor=executor,
+        control=control,
+        stage_config={"long": {"marker": str(marker)}},
+    )
+    canceller.join()
+    assert time.monotonic() - began < SECONDS - 0.5
+    assert result.interrupted
+    assert result["first"].value == "kept"
+    assert result["long"].status is StageStatus.CANCELLED
+    assert "operator said stop" in (result["long"].reason or "")
+    assert result["after"].status is StageStatus.CANCELLED
+
+
+@pytest.fixture
+def sigusr1() -> Iterator[list[RunControl]]:
+    """SIGUSR1 calls ``interrupt`` on the control the test appends, as the CLI does."""
+    controls: list[RunControl] = []
+
+    def handler(signum: int, frame: FrameType | None) -> None:
+        controls[-1].interrupt("SIGUSR1")
+
+    previous = signal.signal(signal.SIGUSR1, handler)
+    try:
+        yield controls
+    finally:
+        signal.signal(signal.SIGUSR1, previous)
+
+
+@pytest.mark.parametrize("executor", ["async", "processes"], indirect=True)
+@pytest.mark.parametrize("width", [1, 2])
+def test_signal_cancels_running_stages(
+    executor: Any, executor_name: str, width: int, sigusr1: list[RunControl], tmp_path: Path
+) -> None:
+    """A signal handler calling interrupt() stops stages waited on from the main thread
+    (one alone, or two side by side)."""
+    manager = StageManager()
+    body = sleeps_async if executor_name == "async" else sleeps
+    names = [f"s{i}" for i in range(width)]
+    for name in names:
+        manager.register_stage(stage(name=name)(body))
+    control = RunControl()
+    sigusr1.append(control)
+    markers = {name: tmp_path / name for name in names}
+
+    def send() -> None:
+        for marker in markers.values():
+            _wait_for(marker)
+        os.kill(os.getpid(), signal.SIGUSR1)
+
+    sender = threading.Thread(target=send)
+    sender.start()
+    began = time.monotonic()
+    result = manager.execute_pipeline(
+        manager.create_pipeline("p", names),
+        executor=executor,
+        max_workers=width,
+        control=control,
+        stage_config={n: {"marker": str(m)} for n, m in markers.items()},
+    )
+    sender.join()
+    assert time.monotonic() - began < SECONDS - 0.5
+    assert result.interrupted
+    assert {r.status for r in result.values()} == {StageStatus.CANCELLED}
+    for marker in markers.values():
+        if executor_name == "processes":
+            assert not _alive(int(marker.read_text()))
