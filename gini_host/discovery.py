@@ -91,8 +91,9 @@ def scan(paths: Sequence[str] | None = None, *, mode: IndexMode = IndexMode.USE)
 
 
 def _scan(paths: Sequence[str], stamps: list[index.Stamp] | None) -> Installed:
-    """The scan itself; ``stamps`` (when given) receives what the result depends on, each
-    taken before the file or directory was read."""
+    """The scan itself; ``stamps`` (when given) receives what the result depends on: each
+    folder stamped before it is listed, each plugin's ``entry_points.txt`` while it is open
+    (see :mod:`gini_host.index` for why that is safe)."""
     entry_points: list[PluginEntryPoint] = []
     versions: dict[str, str] = {}
     with_stat = stamps is not None
