@@ -118,6 +118,8 @@ def _scan(paths: Sequence[str], stamps: list[index.Stamp] | None) -> Installed:
         dist_version = headers.get("Version", [version])[0]
         summary = headers.get("Summary", [""])[0]
         requires = tuple(headers.get("Requires-Dist", ()))
+        if not requires and meta_dir.endswith(".egg-info"):
+            requires = _egg_requires(meta_dir)
         versions[canonical] = dist_version
         for name, value in eps:
             entry_points.append(
@@ -272,6 +274,32 @@ def _read_metadata(meta_dir: str) -> dict[str, list[str]]:
         except UnicodeDecodeError:
             continue
     return {}
+
+
+def _egg_requires(meta_dir: str) -> tuple[str, ...]:
+    """Requirements of an ``.egg-info`` (a source checkout's build leaves one), which keeps
+    them in ``requires.txt`` rather than in PKG-INFO: top-level lines apply always,
+    ``[:MARKER]`` sections under that marker, and ``[extra]`` sections are extras, skipped
+    as extras are for dist-info."""
+    try:
+        with open(meta_dir + os.sep + "requires.txt", encoding="utf-8") as fh:
+            lines = fh.read().splitlines()
+    except (OSError, UnicodeDecodeError):
+        return ()
+    out: list[str] = []
+    marker: str | None = ""
+    for raw in lines:
+        line = raw.strip()
+        if not line or line.startswith("#"):
+            continue
+        if line.startswith("[") and line.endswith("]"):
+            extra, _, cond = line[1:-1].partition(":")
+            marker = cond.strip() if not extra.strip() else None
+            continue
+        if marker is None:
+            continue
+        out.append(f"{line}; {marker}" if marker else line)
+    return tuple(out)
 
 
 #: Most METADATA headers and every entry_points.txt fit in one read of this size; a

@@ -108,3 +108,17 @@ def test_dependency_cycle_fails_every_plugin_on_it(plugin_dist, boot, statuses):
         assert s[name] == ("failed", "plugin dependency cycle: a -> b -> c -> a")
     assert s["d"] == ("disabled", "requires plugin a (a 0.1.0), which is failed")
     assert s["free"] == ("active", None)
+
+
+def test_egg_info_requirements_are_read(plugin_dist, boot):
+    """An .egg-info keeps requirements in requires.txt: they are checked like Requires-Dist."""
+    written = plugin_dist("alpha", EMPTY)
+    egg = written.site / "alpha.egg-info"
+    written.dist_info.rename(egg)
+    (egg / "PKG-INFO").write_text("Metadata-Version: 2.1\nName: alpha\nVersion: 0.1.0\n\n")
+    (egg / "requires.txt").write_text(
+        "gini-host>=99\n\n[fancy]\nno-such-dist-anywhere\n\n[:python_version < '3']\nnope\n"
+    )
+    info = boot(refresh_plugins=True).plugin("alpha")
+    assert info.status.value == "incompatible"
+    assert info.reason == f"requires gini-host>=99, this is {__version__}"
