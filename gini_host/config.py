@@ -140,6 +140,10 @@ def load_config(path: str | os.PathLike[str]) -> HostConfig:
         raise ConfigError(source, "file not found") from None
     except OSError as exc:
         raise ConfigError(source, f"cannot read: {exc.strerror or exc}") from None
+    except UnicodeDecodeError as exc:  # tomllib decodes the bytes as UTF-8 before parsing
+        raise ConfigError(
+            source, f"not UTF-8 text (byte {exc.start}: {exc.object[exc.start]:#04x})"
+        ) from None
     except tomllib.TOMLDecodeError as exc:
         raise _syntax_error(source, exc) from None
     return config_from_mapping(data, source=source)
@@ -422,3 +426,14 @@ def merge_tables(base: Mapping[str, Any], extra: Mapping[str, Any]) -> dict[str,
         else:
             merged[key] = value
     return merged
+
+
+def coerce_config(config: HostConfig | Mapping[str, Any] | str | None) -> HostConfig:
+    """A HostConfig from what embedders and tests pass: a mapping, TOML text, or None."""
+    if config is None:
+        return HostConfig()
+    if isinstance(config, HostConfig):
+        return config
+    if isinstance(config, str):
+        return config_from_toml(config)
+    return config_from_mapping(config)

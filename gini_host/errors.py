@@ -18,9 +18,11 @@ __all__ = [
     "GiniHostError",
     "PipelineError",
     "PipelineProblem",
+    "PluginHookError",
     "RunCancelled",
     "StageFailure",
     "StageTimeoutError",
+    "UnknownNameError",
     "UnknownStageError",
     "UsageError",
     "WorkerCrashed",
@@ -33,6 +35,24 @@ class GiniHostError(Exception):
 
 class UsageError(GiniHostError):
     """Bad input from the operator or a plugin: the CLI reports it with exit code 2."""
+
+
+class UnknownNameError(UsageError):
+    """A name the operator gave (a plugin, a pipeline, an executor) that nothing answers to.
+
+    ``where`` says where it was given (``-p``, ``plugins.disable in gini.toml``), ``kind``
+    what it should have named; the message ends with the closest known names.
+    """
+
+    def __init__(
+        self, where: str, name: str, kind: str, suggestions: Sequence[str] = ()
+    ) -> None:
+        self.where = where
+        self.name = name
+        self.kind = kind
+        self.suggestions = tuple(suggestions)
+        hint = f"; did you mean {_or_list(self.suggestions)}?" if self.suggestions else ""
+        super().__init__(f"{where}: {name!r} is no {kind}{hint}")
 
 
 class DuplicateStageError(UsageError):
@@ -186,6 +206,19 @@ def describe_exit(exitcode: int | None) -> str:
             name = "unknown signal"
         return f"killed by signal {-exitcode} ({name})"
     return f"exited with code {exitcode}"
+
+
+class PluginHookError(GiniHostError):
+    """A plugin's hook raised; ``plugin`` and ``hook`` say which, ``__cause__`` what.
+
+    ``detail`` is the message without the plugin, the reason a failed plugin shows.
+    """
+
+    def __init__(self, plugin: str, hook: str, exc: BaseException) -> None:
+        self.plugin = plugin
+        self.hook = hook
+        self.detail = f"{hook} raised {type(exc).__name__}: {exc}"
+        super().__init__(f"plugin {plugin}: {self.detail}")
 
 
 def _owner(owner: str | None) -> str:

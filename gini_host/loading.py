@@ -21,7 +21,7 @@ from loguru import logger
 
 from gini_host._version import __version__
 from gini_host.discovery import Installed
-from gini_host.errors import UsageError
+from gini_host.errors import UnknownNameError, UsageError
 from gini_host.hookspecs import HOOK_NAMES
 from gini_host.plugins import PRIORITY_KERNEL, PluginInfo, PluginManifest, PluginStatus
 from gini_host.stages.pipeline import suggest
@@ -148,7 +148,9 @@ def collect(
             seen[ep.name] = info
         plugins.append(info)
     _apply_choices(plugins, settings, enable, disable, autoload)
-    _add_enabled_modules(plugins, enable, seen)
+    wanted = [(n, f"-p {n}") for n in enable]
+    wanted += [(n, "plugins.enable in config") for n in settings.enable]
+    _add_enabled_modules(plugins, wanted, seen)
     return plugins
 
 
@@ -184,10 +186,13 @@ def _apply_choices(
 
 
 def _add_enabled_modules(
-    plugins: list[PluginInfo], enable: Sequence[str], seen: dict[str, PluginInfo]
+    plugins: list[PluginInfo],
+    wanted: Sequence[tuple[str, str]],
+    seen: dict[str, PluginInfo],
 ) -> None:
-    """``-p NAME`` that names no discovered plugin is a module to import, as in pytest."""
-    for name in enable:
+    """An enabled name that is no discovered plugin is a module to import, as ``-p`` is in
+    pytest; ``wanted`` pairs each name with where it was given, for the error."""
+    for name, where in wanted:
         if name in seen:
             continue
         try:
@@ -195,15 +200,34 @@ def _add_enabled_modules(
         except (ImportError, ValueError):
             found = False
         if not found:
-            hint = suggest(name, seen)
-            more = f"; did you mean {', '.join(map(repr, hint))}?" if hint else ""
-            raise UsageError(f"-p {name}: no plugin or importable module of that name{more}")
+            raise UnknownNameError(
+                where, name, "plugin or importable module", suggest(name, seen)
+            )
         info = PluginInfo(name=name.rpartition(".")[2], entry_point=name)
         seen[name] = info
         plugins.append(info)
 
 
-def load(info: PluginInfo, pm: pluggy.PluginManager, verbose_traceback: bool = True) -> None:
+def check_names(
+    plugins: Sequence[PluginInfo],
+    settings: PluginsConfig,
+    disable: Sequence[str],
+    source: str | None,
+) -> None:
+    """Plugin names the operator gave to turn plugins off or restrict them must exist: a
+    typo there would silently keep a plugin on (or every other plugin off)."""
+    known = [p.name for p in plugins]
+    config = f"in {source}" if source and not source.startswith("<") else "in config"
+    given = [(n, "-p no:") for n in disable]
+    given += [(n, f"plugins.disable {config}") for n in settings.disable]
+    given += [(n, f"plugins.only {config}") for n in settings.only or ()]
+    for name, where in given:
+        if name not in known:
+            label = f"-p no:{name}" if where == "-p no:" else where
+            raise UnknownNameError(label, name, "discovered plugin", suggest(name, known))
+
+
+def load(info: PluginInfo, pm: pluggy.PluginManager) -> None:
     """Import, validate and register one wanted plugin; on any problem mark it failed."""
     try:
         if info.obj is None:

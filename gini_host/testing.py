@@ -7,7 +7,8 @@ Loaded through the ``pytest11`` entry point wherever gini-host is installed (dis
   dir on ``sys.path``; ``sys.path``, ``sys.modules`` and ``os.environ`` are restored after.
 - ``make_host``: booted in-process hosts from plugin objects; shut down at teardown.
 - ``hook_recorder``: every hook call of every host the test creates.
-- ``gini_cli``: run ``gini-host`` in-process or as a subprocess.
+- ``gini_cli``: run ``gini-host`` in-process or as a subprocess (``gini_cli.start``: one to
+  signal while it runs; killed at teardown if still running).
 
 Helpers: :func:`run_pipeline`, :func:`assert_statuses`, :func:`check_plugin`.
 See ``docs/testing.md``.
@@ -22,7 +23,7 @@ from collections.abc import Iterator
 import pytest
 
 from gini_host._testing.assertions import assert_statuses, status_diff
-from gini_host._testing.cli import CliInvoker, CliResult
+from gini_host._testing.cli import CliInvoker, CliProcess, CliResult
 from gini_host._testing.dists import PluginDist, PluginDists, Snapshot
 from gini_host._testing.hosts import HostFactory, run_pipeline
 from gini_host._testing.recorder import HookCall, HookRecorder, watch_hosts
@@ -30,6 +31,7 @@ from gini_host.checks import check_plugin
 
 __all__ = [
     "CliInvoker",
+    "CliProcess",
     "CliResult",
     "HookCall",
     "HookRecorder",
@@ -88,14 +90,20 @@ def hook_recorder() -> Iterator[HookRecorder]:
 
 
 @pytest.fixture
-def gini_cli(request: pytest.FixtureRequest) -> CliInvoker:
-    """Run ``gini-host`` in-process (default) or as a subprocess (``subprocess=True``).
+def gini_cli(request: pytest.FixtureRequest) -> Iterator[CliInvoker]:
+    """Run ``gini-host`` in-process (default) or as a subprocess (``subprocess=True``), or
+    start a subprocess to act on while it runs (``gini_cli.start``).
 
     When the test also uses ``plugin_dist``, its distributions are visible to both: on
-    ``sys.path`` in-process, on ``PYTHONPATH`` in the subprocess.
+    ``sys.path`` in-process, on ``PYTHONPATH`` in the subprocess. Started subprocesses that
+    are still running at teardown are killed.
     """
     site = None
     if "plugin_dist" in request.fixturenames:
         dists: PluginDists = request.getfixturevalue("plugin_dist")
         site = dists.site
-    return CliInvoker(site)
+    invoker = CliInvoker(site)
+    try:
+        yield invoker
+    finally:
+        invoker.close()

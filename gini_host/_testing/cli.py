@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import subprocess as _subprocess
 import sys
 import traceback
@@ -14,7 +15,7 @@ from typing import Any, final
 import attrs
 import pytest
 
-__all__ = ["CliInvoker", "CliResult"]
+__all__ = ["CliInvoker", "CliProcess", "CliResult"]
 
 
 @final
@@ -58,17 +59,48 @@ class CliResult:
         )
 
 
+@final
+class CliProcess:
+    """A ``gini-host`` subprocess still running (from :meth:`CliInvoker.start`), for tests
+    that act while it runs: send it a signal, then :meth:`finish` it."""
+
+    def __init__(self, args: tuple[str, ...], popen: _subprocess.Popen[str]) -> None:
+        self.args = args
+        self.popen = popen
+
+    @property
+    def running(self) -> bool:
+        """True until the process has exited."""
+        return self.popen.poll() is None
+
+    def send_signal(self, signum: int = signal.SIGTERM) -> None:
+        """Send ``signum`` (SIGTERM by default) to the process."""
+        self.popen.send_signal(signum)
+
+    def finish(self, timeout: float = 60) -> CliResult:
+        """Wait for the process to exit (killed after ``timeout`` seconds); its result."""
+        try:
+            stdout, stderr = self.popen.communicate(timeout=timeout)
+        except _subprocess.TimeoutExpired:
+            self.popen.kill()
+            stdout, stderr = self.popen.communicate()
+            stderr += f"\n[gini_cli: killed after {timeout} s]\n"
+        return CliResult(self.args, self.popen.returncode, stdout, stderr)
+
+
 class CliInvoker:
     """Factory fixture: ``gini_cli(*args, subprocess=False, env=None, input=None, cwd=None)``.
 
     In-process, the command runs through click's ``CliRunner`` on ``gini_host.cli.cli``, so
     ``hook_recorder`` sees its hosts and a debugger reaches into it. As a subprocess it runs
     ``python -m gini_host`` with ``site`` (``plugin_dist``'s directory, when the test uses
-    it) on ``PYTHONPATH``, exactly as an operator would run it.
+    it) on ``PYTHONPATH``, exactly as an operator would run it. :meth:`start` starts such a
+    subprocess without waiting for it.
     """
 
     def __init__(self, site: Path | None = None) -> None:
         self.site = site
+        self._started: list[CliProcess] = []
 
     def __call__(
         self,
@@ -107,6 +139,43 @@ class CliInvoker:
             crash = None
         return CliResult(argv, outcome.exit_code, outcome.stdout, stderr, crash)
 
+    def start(
+        self,
+        *args: str | os.PathLike[str],
+        env: Mapping[str, str] | None = None,
+        cwd: str | os.PathLike[str] | None = None,
+    ) -> CliProcess:
+        """Start ``python -m gini_host ARGS`` and return at once; the fixture kills it at
+        teardown if the test did not :meth:`CliProcess.finish` it."""
+        argv = tuple(os.fspath(a) for a in args)
+        popen = _subprocess.Popen(
+            [sys.executable, "-m", "gini_host", *argv],
+            stdin=_subprocess.DEVNULL,
+            stdout=_subprocess.PIPE,
+            stderr=_subprocess.PIPE,
+            text=True,
+            env=self._subprocess_env(env or {}),
+            cwd=cwd,
+        )
+        process = CliProcess(argv, popen)
+        self._started.append(process)
+        return process
+
+    def close(self) -> None:
+        """Kill every started process that is still running (fixture teardown)."""
+        for process in self._started:
+            if process.running:
+                process.popen.kill()
+            process.popen.communicate()
+        self._started.clear()
+
+    def _subprocess_env(self, env: Mapping[str, str]) -> dict[str, str]:
+        full_env = {**os.environ, **env}
+        if self.site is not None:
+            parts = [str(self.site), full_env.get("PYTHONPATH", "")]
+            full_env["PYTHONPATH"] = os.pathsep.join(p for p in parts if p)
+        return full_env
+
     def _subprocess(
         self,
         argv: tuple[str, ...],
@@ -115,16 +184,12 @@ class CliInvoker:
         cwd: str | os.PathLike[str] | None,
         timeout: float,
     ) -> CliResult:
-        full_env = {**os.environ, **env}
-        if self.site is not None:
-            parts = [str(self.site), full_env.get("PYTHONPATH", "")]
-            full_env["PYTHONPATH"] = os.pathsep.join(p for p in parts if p)
         done = _subprocess.run(
             [sys.executable, "-m", "gini_host", *argv],
             input=input,
             capture_output=True,
             text=True,
-            env=full_env,
+            env=self._subprocess_env(env),
             cwd=cwd,
             timeout=timeout,
             check=False,

@@ -59,6 +59,10 @@ def local_cluster(n_workers: int = 2) -> distributed.LocalCluster:
 
     ``allowed-failures`` 0: a stage that kills its worker fails at once (``WorkerCrashed``),
     where Dask's default retries it on three more workers, killing each.
+
+    The scheduler serves HTTP (``/metrics``, health) even without a dashboard, on port 8787
+    unless told otherwise, and warns when 8787 is taken; it is bound to a free port instead,
+    so a dashboard already running on the machine changes nothing.
     """
     with dask.config.set({"distributed.scheduler.allowed-failures": 0}):
         return distributed.LocalCluster(
@@ -67,6 +71,7 @@ def local_cluster(n_workers: int = 2) -> distributed.LocalCluster:
             processes=True,
             dashboard_address=None,
             host="127.0.0.1",
+            scheduler_kwargs={"dashboard_address": "127.0.0.1:0"},
         )
 
 

@@ -1,5 +1,5 @@
-"""CLI tests run ``gini-host`` against real plugin distributions written by ``plugin_dist``:
-in-process through click's CliRunner (``gini``), or as ``python -m gini_host`` (``gini_proc``).
+"""CLI tests run ``gini-host`` through the harness's ``gini_cli`` against real plugin
+distributions written by ``plugin_dist`` (sources in ``sources.py``).
 
 Runs use ``--no-autoload -p NAME`` where the bundled plugins installed in the venv would get
 in the way (gini-logging takes over the console log sink).
@@ -7,18 +7,15 @@ in the way (gini-logging takes over the console log sink).
 
 from __future__ import annotations
 
-import subprocess
-import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
-from click.testing import CliRunner
 
-from gini_host.cli import cli
-from gini_host.testing import PluginDists
+from gini_host.testing import CliInvoker, CliResult, PluginDists
 
-from .harness import DEMO, Gini, Outcome, subprocess_env
+from .sources import DEMO
 
 
 @pytest.fixture(autouse=True)
@@ -32,40 +29,30 @@ def _no_plugin_index(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     monkeypatch.chdir(tmp_path)
 
 
+class _NoCrash(CliInvoker):
+    """``gini_cli`` whose in-process crashes fail the test: the CLI answers every input with
+    an exit code and a message, never an uncaught exception."""
+
+    def __call__(self, *args: Any, **kwargs: Any) -> CliResult:
+        __tracebackhide__ = True
+        result = super().__call__(*args, **kwargs)
+        if result.exception is not None:
+            raise result.exception
+        return result
+
+
+@pytest.fixture
+def gini_cli(gini_cli: CliInvoker) -> Iterator[CliInvoker]:
+    """The harness's ``gini_cli``; an in-process crash is re-raised into the test."""
+    strict = _NoCrash(gini_cli.site)
+    try:
+        yield strict
+    finally:
+        strict.close()
+
+
 @pytest.fixture
 def demo(plugin_dist: PluginDists) -> PluginDists:
     """The ``demo`` plugin distribution installed; returns the site to add more to."""
     plugin_dist("demo", source=DEMO, summary="A demo plugin")
     return plugin_dist
-
-
-@pytest.fixture
-def gini() -> Gini:
-    """``gini("run", "x", env={...})``: in-process through CliRunner; crashes re-raised."""
-
-    def invoke(*args: str, env: dict[str, str] | None = None) -> Outcome:
-        result = CliRunner().invoke(cli, list(args), env=env, catch_exceptions=True)
-        if result.exception is not None and not isinstance(result.exception, SystemExit):
-            raise result.exception
-        return Outcome(result.exit_code, result.stdout, result.stderr)
-
-    return invoke
-
-
-@pytest.fixture
-def gini_proc(plugin_dist: PluginDists, tmp_path: Path) -> Callable[..., Outcome]:
-    """``gini_proc(args)``: ``python -m gini_host`` with the test's site on PYTHONPATH."""
-
-    def run(args: Sequence[str], env: dict[str, str] | None = None) -> Outcome:
-        done = subprocess.run(
-            [sys.executable, "-m", "gini_host", *args],
-            env=subprocess_env(plugin_dist, env),
-            cwd=tmp_path,
-            capture_output=True,
-            text=True,
-            timeout=60,
-            check=False,
-        )
-        return Outcome(done.returncode, done.stdout, done.stderr)
-
-    return run

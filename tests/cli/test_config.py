@@ -7,42 +7,41 @@ from pathlib import Path
 import pytest
 
 from gini_host.config import ConfigError, merge_tables, parse_set_options
-from gini_host.testing import PluginDists
+from gini_host.testing import CliInvoker, PluginDists
 
-from .harness import Gini
 
 NO_DEMO = ("--no-autoload", "-p", "demo")
 
 
-def test_malformed_toml_names_file_line_and_column(demo: PluginDists, gini: Gini) -> None:
+def test_malformed_toml_names_file_line_and_column(demo: PluginDists, gini_cli: CliInvoker) -> None:
     """A TOML syntax error exits 2 with file:line:col and no traceback."""
     Path("gini.toml").write_text('[run]\njobs = 2\nexecutor = "threads\n')
-    out = gini(*NO_DEMO, "stages")
+    out = gini_cli(*NO_DEMO, "stages")
     assert out.exit_code == 2
     assert "gini.toml:3:20: invalid TOML: Illegal character" in out.stderr
     assert "Traceback" not in out.stderr
 
 
-def test_wrong_type_names_the_key_path(demo: PluginDists, gini: Gini) -> None:
+def test_wrong_type_names_the_key_path(demo: PluginDists, gini_cli: CliInvoker) -> None:
     """A value of the wrong type exits 2 naming its key path."""
     Path("gini.toml").write_text('[stages."demo::build"]\nretries = "three"\n')
-    out = gini(*NO_DEMO, "run", "demo")
+    out = gini_cli(*NO_DEMO, "run", "demo")
     assert out.exit_code == 2
     assert 'gini.toml: stages."demo::build".retries: expected an integer, got a string' in (
         out.stderr
     )
 
 
-def test_unknown_key_suggests_the_known_one(demo: PluginDists, gini: Gini) -> None:
+def test_unknown_key_suggests_the_known_one(demo: PluginDists, gini_cli: CliInvoker) -> None:
     """An unknown key exits 2 with a suggestion."""
     Path("gini.toml").write_text("[run]\nkeep_goign = true\n")
-    out = gini(*NO_DEMO, "plugins")
+    out = gini_cli(*NO_DEMO, "plugins")
     assert out.exit_code == 2
     assert "run.keep_goign: unknown key; did you mean 'keep_going'?" in out.stderr
 
 
 def test_config_option_and_environment_variable_choose_the_file(
-    demo: PluginDists, gini: Gini, tmp_path: Path
+    demo: PluginDists, gini_cli: CliInvoker, tmp_path: Path
 ) -> None:
     """--config PATH wins over GINI_HOST_CONFIG, which wins over ./gini.toml."""
     local = tmp_path / "gini.toml"
@@ -53,7 +52,7 @@ def test_config_option_and_environment_variable_choose_the_file(
     flag_file.write_text('[pipelines.from-flag]\nstages = ["demo::fetch"]\n')
 
     def config_pipelines(*extra: str, env: dict[str, str] | None = None) -> list[str]:
-        out = gini(*extra, *NO_DEMO, "pipelines", "--json", env=env)
+        out = gini_cli(*extra, *NO_DEMO, "pipelines", "--json", env=env)
         assert out.exit_code == 0, out
         return [p["name"] for p in out.json if p["source"] == "config"]
 
@@ -64,18 +63,20 @@ def test_config_option_and_environment_variable_choose_the_file(
     ) == ["from-flag"]
 
 
-def test_missing_config_file_is_bad_input(gini: Gini) -> None:
+def test_missing_config_file_is_bad_input(gini_cli: CliInvoker) -> None:
     """--config naming a missing file exits 2."""
-    out = gini("--config", "nowhere.toml", "plugins")
+    out = gini_cli("--config", "nowhere.toml", "plugins")
     assert out.exit_code == 2
     assert "nowhere.toml: file not found" in out.stderr
 
 
-def test_plugin_tables_reach_the_plugin(demo: PluginDists, gini: Gini, tmp_path: Path) -> None:
+def test_plugin_tables_reach_the_plugin(
+    demo: PluginDists, gini_cli: CliInvoker, tmp_path: Path
+) -> None:
     """[plugin.NAME] is given to that plugin's gini_configure."""
     marker = tmp_path / "down"
     Path("gini.toml").write_text(f'[plugin.demo]\nshutdown_marker = "{marker}"\n')
-    out = gini(*NO_DEMO, "stages")
+    out = gini_cli(*NO_DEMO, "stages")
     assert out.exit_code == 0, out
     assert marker.read_text() == "shut down"
 

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from gini_host.testing import PluginDists
+from gini_host.testing import CliInvoker, PluginDists
 
-from .harness import BROKEN_IMPORT, Gini
+from .sources import BROKEN_IMPORT
 
 PLUGIN_KEYS = {"name", "version", "distribution", "status", "reason", "builtin", "hooks"}
 STAGE_KEYS = {"id", "plugin", "requires", "description", "tags"}
@@ -12,10 +12,10 @@ PIPELINE_KEYS = {"name", "description", "stages", "source"}
 
 
 def test_plugins_json_lists_every_plugin_in_load_order_with_the_documented_keys(
-    demo: PluginDists, gini: Gini
+    demo: PluginDists, gini_cli: CliInvoker
 ) -> None:
     """plugins --json: a list of {name, version, distribution, status, reason, builtin, hooks}."""
-    out = gini("--no-autoload", "-p", "demo", "plugins", "--json")
+    out = gini_cli("--no-autoload", "-p", "demo", "plugins", "--json")
     assert out.exit_code == 0, out
     plugins = out.json
     assert [p["name"] for p in plugins if p["status"] == "active"] == ["core", "reporter", "demo"]
@@ -30,10 +30,12 @@ def test_plugins_json_lists_every_plugin_in_load_order_with_the_documented_keys(
     assert plugins[0]["builtin"] is True
 
 
-def test_plugins_shows_why_a_plugin_is_not_active(plugin_dist: PluginDists, gini: Gini) -> None:
+def test_plugins_shows_why_a_plugin_is_not_active(
+    plugin_dist: PluginDists, gini_cli: CliInvoker
+) -> None:
     """A plugin whose import fails is listed as failed with the cause; the rest still load."""
     plugin_dist("broken", source=BROKEN_IMPORT)
-    out = gini("--no-autoload", "-p", "broken", "plugins")
+    out = gini_cli("--no-autoload", "-p", "broken", "plugins")
     assert out.exit_code == 0, out
     line = next(line for line in out.stdout.splitlines() if line.startswith("broken"))
     assert "failed" in line
@@ -42,11 +44,11 @@ def test_plugins_shows_why_a_plugin_is_not_active(plugin_dist: PluginDists, gini
 
 
 def test_plugins_verbose_adds_hooks_entry_point_and_import_traceback(
-    plugin_dist: PluginDists, demo: PluginDists, gini: Gini
+    plugin_dist: PluginDists, demo: PluginDists, gini_cli: CliInvoker
 ) -> None:
     """plugins -v shows the hooks, the entry point and a failed import's traceback."""
     plugin_dist("broken", source=BROKEN_IMPORT)
-    out = gini("-v", "--no-autoload", "-p", "demo", "-p", "broken", "plugins")
+    out = gini_cli("-v", "--no-autoload", "-p", "demo", "-p", "broken", "plugins")
     assert out.exit_code == 0, out
     assert "entry point: demo" in out.stdout
     assert "hooks: gini_add_commands, gini_configure" in out.stdout
@@ -54,9 +56,9 @@ def test_plugins_verbose_adds_hooks_entry_point_and_import_traceback(
     assert 'raise RuntimeError("cannot import me")' in out.stdout
 
 
-def test_stages_json_has_the_documented_keys(demo: PluginDists, gini: Gini) -> None:
+def test_stages_json_has_the_documented_keys(demo: PluginDists, gini_cli: CliInvoker) -> None:
     """stages --json: a list of {id, plugin, requires, description, tags}."""
-    out = gini("--no-autoload", "-p", "demo", "stages", "--plugin", "demo", "--json")
+    out = gini_cli("--no-autoload", "-p", "demo", "stages", "--plugin", "demo", "--json")
     assert out.exit_code == 0, out
     stages = {s["id"]: s for s in out.json}
     assert all(set(s) == STAGE_KEYS for s in stages.values())
@@ -76,31 +78,31 @@ def test_stages_json_has_the_documented_keys(demo: PluginDists, gini: Gini) -> N
     }
 
 
-def test_stages_filter_by_tag(demo: PluginDists, gini: Gini) -> None:
+def test_stages_filter_by_tag(demo: PluginDists, gini_cli: CliInvoker) -> None:
     """stages --tag T lists only the stages tagged T."""
-    out = gini("--no-autoload", "-p", "demo", "stages", "--tag", "risky")
+    out = gini_cli("--no-autoload", "-p", "demo", "stages", "--tag", "risky")
     assert out.exit_code == 0, out
     ids = [line.split()[0] for line in out.stdout.splitlines()[1:]]
     assert ids == ["demo::boom", "demo::lonely"]
 
 
 def test_stages_unknown_plugin_or_tag_is_bad_input_with_a_suggestion(
-    demo: PluginDists, gini: Gini
+    demo: PluginDists, gini_cli: CliInvoker
 ) -> None:
     """An unknown --plugin or --tag exits 2 and suggests the close name."""
-    out = gini("--no-autoload", "-p", "demo", "stages", "--plugin", "dmeo")
+    out = gini_cli("--no-autoload", "-p", "demo", "stages", "--plugin", "dmeo")
     assert out.exit_code == 2
     assert "unknown plugin 'dmeo'; did you mean 'demo'?" in out.stderr
-    out = gini("--no-autoload", "-p", "demo", "stages", "--tag", "risk")
+    out = gini_cli("--no-autoload", "-p", "demo", "stages", "--tag", "risk")
     assert out.exit_code == 2
     assert "did you mean 'risky'?" in out.stderr
 
 
-def test_pipelines_json_names_the_source(demo: PluginDists, gini: Gini) -> None:
+def test_pipelines_json_names_the_source(demo: PluginDists, gini_cli: CliInvoker) -> None:
     """pipelines --json: {name, description, stages, source}; source is the plugin or config."""
     with open("gini.toml", "w", encoding="utf-8") as fh:
         fh.write('[pipelines.nightly]\ndescription = "Every night"\nstages = ["demo::fetch"]\n')
-    out = gini("--no-autoload", "-p", "demo", "pipelines", "--json")
+    out = gini_cli("--no-autoload", "-p", "demo", "pipelines", "--json")
     assert out.exit_code == 0, out
     assert out.json == [
         {
@@ -119,9 +121,11 @@ def test_pipelines_json_names_the_source(demo: PluginDists, gini: Gini) -> None:
     assert all(set(p) == PIPELINE_KEYS for p in out.json)
 
 
-def test_pipelines_text_lists_name_source_and_stages(demo: PluginDists, gini: Gini) -> None:
+def test_pipelines_text_lists_name_source_and_stages(
+    demo: PluginDists, gini_cli: CliInvoker
+) -> None:
     """pipelines prints one aligned row per pipeline."""
-    out = gini("--no-autoload", "-p", "demo", "pipelines")
+    out = gini_cli("--no-autoload", "-p", "demo", "pipelines")
     assert out.exit_code == 0, out
     assert out.stdout.splitlines() == [
         "name  source  stages       description",

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import json
 
-from gini_host.testing import PluginDists
+from gini_host.testing import CliInvoker, PluginDists
 
-from .harness import Gini
 
 NO_DEMO = ("--no-autoload", "-p", "demo")
 
@@ -40,9 +39,11 @@ QUIET_TAKEOVER = """
 """
 
 
-def test_logs_are_human_lines_on_stderr_naming_the_stage(demo: PluginDists, gini: Gini) -> None:
+def test_logs_are_human_lines_on_stderr_naming_the_stage(
+    demo: PluginDists, gini_cli: CliInvoker
+) -> None:
     """By default a stage's log line goes to stderr with level and stage id; stdout is clean."""
-    out = gini(*NO_DEMO, "run", "demo::fetch", "--json")
+    out = gini_cli(*NO_DEMO, "run", "demo::fetch", "--json")
     assert out.exit_code == 0, out
     line = next(line for line in out.stderr.splitlines() if "fetching" in line)
     assert line.split(" ", 1)[1] == "INFO     [demo::fetch] fetching 3 items"
@@ -50,10 +51,10 @@ def test_logs_are_human_lines_on_stderr_naming_the_stage(demo: PluginDists, gini
 
 
 def test_log_json_writes_one_object_per_line_bound_to_run_and_stage(
-    demo: PluginDists, gini: Gini
+    demo: PluginDists, gini_cli: CliInvoker
 ) -> None:
     """--log-json: each stderr line is a JSON object; stage lines carry run_id, plugin, stage."""
-    out = gini("--log-json", *NO_DEMO, "run", "demo::fetch", "--json")
+    out = gini_cli("--log-json", *NO_DEMO, "run", "demo::fetch", "--json")
     assert out.exit_code == 0, out
     records = [json.loads(line)["record"] for line in out.stderr.splitlines()]
     fetching = next(r for r in records if r["message"] == "fetching 3 items")
@@ -65,30 +66,32 @@ def test_log_json_writes_one_object_per_line_bound_to_run_and_stage(
     assert fetching["level"]["name"] == "INFO"
 
 
-def test_log_json_reports_bad_input_as_a_json_record(demo: PluginDists, gini: Gini) -> None:
+def test_log_json_reports_bad_input_as_a_json_record(
+    demo: PluginDists, gini_cli: CliInvoker
+) -> None:
     """Under --log-json even the bad-input message is a JSON log record."""
-    out = gini("--log-json", *NO_DEMO, "run", "nope")
+    out = gini_cli("--log-json", *NO_DEMO, "run", "nope")
     assert out.exit_code == 2
     record = json.loads(out.stderr.splitlines()[-1])["record"]
     assert record["level"]["name"] == "ERROR"
     assert "unknown stage 'nope'" in record["message"]
 
 
-def test_quiet_and_verbose_set_the_level(plugin_dist: PluginDists, gini: Gini) -> None:
+def test_quiet_and_verbose_set_the_level(plugin_dist: PluginDists, gini_cli: CliInvoker) -> None:
     """-q hides INFO, the default hides DEBUG, -v shows DEBUG."""
     plugin_dist("leaky", source=LEAKY)
     args = ("--no-autoload", "-p", "leaky", "run", "leaky::login", "--set", "leaky::login.token=x")
-    assert "debug detail" not in gini(*args).stderr
-    assert "debug detail" in gini("-v", *args).stderr
-    quiet = gini("-q", *args).stderr
+    assert "debug detail" not in gini_cli(*args).stderr
+    assert "debug detail" in gini_cli("-v", *args).stderr
+    quiet = gini_cli("-q", *args).stderr
     assert "login failed" in quiet  # ERROR still shows
     assert "INFO" not in quiet
 
 
-def test_tracebacks_never_show_local_values(plugin_dist: PluginDists, gini: Gini) -> None:
+def test_tracebacks_never_show_local_values(plugin_dist: PluginDists, gini_cli: CliInvoker) -> None:
     """Logged exceptions print no local variable values (loguru diagnose is off)."""
     plugin_dist("leaky", source=LEAKY)
-    out = gini(
+    out = gini_cli(
         "-v",
         "--no-autoload",
         "-p",
@@ -104,12 +107,12 @@ def test_tracebacks_never_show_local_values(plugin_dist: PluginDists, gini: Gini
 
 
 def test_log_handler_id_is_the_console_sink(
-    demo: PluginDists, plugin_dist: PluginDists, gini: Gini
+    demo: PluginDists, plugin_dist: PluginDists, gini_cli: CliInvoker
 ) -> None:
     """host.log_handler_id is the console sink: a plugin that removes it silences the console."""
     plugin_dist("takeover", source=QUIET_TAKEOVER)
-    loud = gini(*NO_DEMO, "run", "demo::fetch")
+    loud = gini_cli(*NO_DEMO, "run", "demo::fetch")
     assert "fetching 3 items" in loud.stderr
-    silenced = gini(*NO_DEMO, "-p", "takeover", "run", "demo::fetch")
+    silenced = gini_cli(*NO_DEMO, "-p", "takeover", "run", "demo::fetch")
     assert silenced.exit_code == 0, silenced
     assert "fetching 3 items" not in silenced.stderr

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from gini_host.testing import PluginDists
+from gini_host.testing import CliInvoker, PluginDists
 
-from .harness import Gini
 
 CYCLE = """
     from gini_host import hookimpl, stage
@@ -31,9 +30,11 @@ CYCLE = """
 NO_DEMO = ("--no-autoload", "-p", "demo")
 
 
-def test_show_prints_layers_owner_and_why_each_stage_is_in(demo: PluginDists, gini: Gini) -> None:
+def test_show_prints_layers_owner_and_why_each_stage_is_in(
+    demo: PluginDists, gini_cli: CliInvoker
+) -> None:
     """show: stages by parallel layer, with the owning plugin and why each is in the plan."""
-    out = gini(*NO_DEMO, "show", "demo", "demo::lonely")
+    out = gini_cli(*NO_DEMO, "show", "demo", "demo::lonely")
     assert out.exit_code == 0, out
     lines = out.stdout.splitlines()
     assert lines[0] == "demo demo::lonely"
@@ -49,9 +50,9 @@ def test_show_prints_layers_owner_and_why_each_stage_is_in(demo: PluginDists, gi
     ]
 
 
-def test_show_json_gives_layers_and_reasons(demo: PluginDists, gini: Gini) -> None:
+def test_show_json_gives_layers_and_reasons(demo: PluginDists, gini_cli: CliInvoker) -> None:
     """show --json: name, targets, layers and per-stage layer, requires, required_by, why."""
-    out = gini(*NO_DEMO, "show", "demo", "--json")
+    out = gini_cli(*NO_DEMO, "show", "demo", "--json")
     assert out.exit_code == 0, out
     plan = out.json
     assert plan["name"] == "demo"
@@ -70,28 +71,30 @@ def test_show_json_gives_layers_and_reasons(demo: PluginDists, gini: Gini) -> No
     }
 
 
-def test_show_unknown_target_exits_2_with_suggestions(demo: PluginDists, gini: Gini) -> None:
+def test_show_unknown_target_exits_2_with_suggestions(
+    demo: PluginDists, gini_cli: CliInvoker
+) -> None:
     """An unknown pipeline or stage name exits 2 and names the close matches, no traceback."""
-    out = gini(*NO_DEMO, "show", "demo::fecth")
+    out = gini_cli(*NO_DEMO, "show", "demo::fecth")
     assert out.exit_code == 2
     assert "unknown stage 'demo::fecth'; did you mean 'demo::fetch'?" in out.stderr
     assert "Traceback" not in out.stderr
     assert out.stdout == ""
 
 
-def test_validate_ok_exits_0(demo: PluginDists, gini: Gini) -> None:
+def test_validate_ok_exits_0(demo: PluginDists, gini_cli: CliInvoker) -> None:
     """validate prints ok and exits 0 for a valid plan."""
-    out = gini(*NO_DEMO, "validate", "demo")
+    out = gini_cli(*NO_DEMO, "validate", "demo")
     assert out.exit_code == 0, out
     assert out.stdout.strip() == "ok: demo: 2 stage(s) in 2 layer(s)"
 
 
 def test_validate_reports_every_problem_and_exits_2(
-    demo: PluginDists, plugin_dist: PluginDists, gini: Gini
+    demo: PluginDists, plugin_dist: PluginDists, gini_cli: CliInvoker
 ) -> None:
     """validate lists every problem of every target (unknown names, cycles in order)."""
     plugin_dist("loop", source=CYCLE)
-    out = gini("--no-autoload", "-p", "demo", "-p", "loop", "validate", "dmeo", "loop::a")
+    out = gini_cli("--no-autoload", "-p", "demo", "-p", "loop", "validate", "dmeo", "loop::a")
     assert out.exit_code == 2
     assert "2 problems" in out.stderr
     assert "dmeo: unknown stage 'dmeo'; did you mean 'demo'?" in out.stderr
@@ -99,10 +102,10 @@ def test_validate_reports_every_problem_and_exits_2(
 
 
 def test_graph_mermaid_is_a_flowchart_with_edges_to_dependents(
-    demo: PluginDists, gini: Gini
+    demo: PluginDists, gini_cli: CliInvoker
 ) -> None:
     """graph (mermaid): one node per stage, an arrow from each requirement to its dependent."""
-    out = gini(*NO_DEMO, "graph", "demo")
+    out = gini_cli(*NO_DEMO, "graph", "demo")
     assert out.exit_code == 0, out
     assert out.stdout.splitlines() == [
         "flowchart LR",
@@ -114,9 +117,9 @@ def test_graph_mermaid_is_a_flowchart_with_edges_to_dependents(
     ]
 
 
-def test_graph_dot_is_a_digraph(demo: PluginDists, gini: Gini) -> None:
+def test_graph_dot_is_a_digraph(demo: PluginDists, gini_cli: CliInvoker) -> None:
     """graph --format dot: a Graphviz digraph with quoted ids; targets get a double border."""
-    out = gini(*NO_DEMO, "graph", "demo", "--format", "dot")
+    out = gini_cli(*NO_DEMO, "graph", "demo", "--format", "dot")
     assert out.exit_code == 0, out
     assert out.stdout.splitlines() == [
         'digraph "demo" {',
@@ -129,19 +132,19 @@ def test_graph_dot_is_a_digraph(demo: PluginDists, gini: Gini) -> None:
     ]
 
 
-def test_graph_unknown_format_is_a_usage_error(demo: PluginDists, gini: Gini) -> None:
+def test_graph_unknown_format_is_a_usage_error(demo: PluginDists, gini_cli: CliInvoker) -> None:
     """A click usage error (bad --format choice) exits 2."""
-    out = gini(*NO_DEMO, "graph", "demo", "--format", "png")
+    out = gini_cli(*NO_DEMO, "graph", "demo", "--format", "png")
     assert out.exit_code == 2
     assert "Invalid value for '--format'" in out.stderr
 
 
 def test_every_command_shuts_the_host_down_even_on_bad_input(
-    demo: PluginDists, gini: Gini, tmp_path: Path
+    demo: PluginDists, gini_cli: CliInvoker, tmp_path: Path
 ) -> None:
     """A command that fails with bad input still runs every plugin's gini_shutdown."""
     marker = tmp_path / "shutdown"
     Path("gini.toml").write_text(f'[plugin.demo]\nshutdown_marker = "{marker}"\n')
-    out = gini(*NO_DEMO, "show", "nope")
+    out = gini_cli(*NO_DEMO, "show", "nope")
     assert out.exit_code == 2
     assert marker.read_text() == "shut down"

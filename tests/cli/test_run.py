@@ -4,18 +4,17 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from gini_host.testing import PluginDists
+from gini_host.testing import CliInvoker, PluginDists
 
-from .harness import Gini
 
 NO_DEMO = ("--no-autoload", "-p", "demo")
 RUN_KEYS = {"run_id", "targets", "status", "duration_s", "stages"}
 STAGE_RESULT_KEYS = {"status", "plugin", "duration_s", "attempts", "error", "reason"}
 
 
-def test_run_json_has_the_documented_shape(demo: PluginDists, gini: Gini) -> None:
+def test_run_json_has_the_documented_shape(demo: PluginDists, gini_cli: CliInvoker) -> None:
     """run --json: {run_id, targets, status, duration_s, stages: {id: {status, plugin, ...}}}."""
-    out = gini(*NO_DEMO, "run", "demo", "--json")
+    out = gini_cli(*NO_DEMO, "run", "demo", "--json")
     assert out.exit_code == 0, out
     run = out.json
     assert set(run) == RUN_KEYS
@@ -34,10 +33,10 @@ def test_run_json_has_the_documented_shape(demo: PluginDists, gini: Gini) -> Non
 
 
 def test_failed_stage_exits_1_with_a_one_line_error_and_skips_dependents(
-    demo: PluginDists, gini: Gini
+    demo: PluginDists, gini_cli: CliInvoker
 ) -> None:
     """A failed stage makes the run exit 1; error is one line; its dependents are skipped."""
-    out = gini(*NO_DEMO, "run", "demo::after_boom", "--json")
+    out = gini_cli(*NO_DEMO, "run", "demo::after_boom", "--json")
     assert out.exit_code == 1, out
     run = out.json
     assert run["status"] == "failed"
@@ -50,19 +49,21 @@ def test_failed_stage_exits_1_with_a_one_line_error_and_skips_dependents(
     assert after["error"] is None
 
 
-def test_keep_going_runs_independent_stages_after_a_failure(demo: PluginDists, gini: Gini) -> None:
+def test_keep_going_runs_independent_stages_after_a_failure(
+    demo: PluginDists, gini_cli: CliInvoker
+) -> None:
     """Without --keep-going a failure stops the run; with it, independent stages still run."""
-    stopped = gini(*NO_DEMO, "run", "demo::boom", "demo::lonely", "--json")
+    stopped = gini_cli(*NO_DEMO, "run", "demo::boom", "demo::lonely", "--json")
     assert stopped.exit_code == 1
     assert stopped.json["stages"]["demo::lonely"]["status"] == "skipped"
-    going = gini(*NO_DEMO, "run", "demo::boom", "demo::lonely", "--keep-going", "--json")
+    going = gini_cli(*NO_DEMO, "run", "demo::boom", "demo::lonely", "--keep-going", "--json")
     assert going.exit_code == 1
     assert going.json["stages"]["demo::lonely"]["status"] == "succeeded"
 
 
-def test_run_prints_the_targets_return_values(demo: PluginDists, gini: Gini) -> None:
+def test_run_prints_the_targets_return_values(demo: PluginDists, gini_cli: CliInvoker) -> None:
     """A text run ends with the return value of each target stage, pretty-printed."""
-    out = gini(*NO_DEMO, "run", "demo")
+    out = gini_cli(*NO_DEMO, "run", "demo")
     assert out.exit_code == 0, out
     tail = out.stdout.splitlines()[-4:]
     assert tail == ["demo::build", "  built: 3", "  config: {}", ""] or tail[-3:] == [
@@ -73,10 +74,10 @@ def test_run_prints_the_targets_return_values(demo: PluginDists, gini: Gini) -> 
 
 
 def test_reporter_prints_one_line_per_stage_and_a_summary_when_not_a_terminal(
-    demo: PluginDists, gini: Gini
+    demo: PluginDists, gini_cli: CliInvoker
 ) -> None:
     """Off a terminal the reporter writes a plain line per finished stage, then a summary."""
-    out = gini(*NO_DEMO, "run", "demo::after_boom", "demo::lonely", "--keep-going")
+    out = gini_cli(*NO_DEMO, "run", "demo::after_boom", "demo::lonely", "--keep-going")
     assert out.exit_code == 1
     lines = out.stdout.splitlines()
     assert lines[0].startswith("failed     demo::boom (")
@@ -88,30 +89,34 @@ def test_reporter_prints_one_line_per_stage_and_a_summary_when_not_a_terminal(
     assert "\x1b[" not in out.stdout
 
 
-def test_dry_run_describes_each_stage_and_runs_none(demo: PluginDists, gini: Gini) -> None:
+def test_dry_run_describes_each_stage_and_runs_none(
+    demo: PluginDists, gini_cli: CliInvoker
+) -> None:
     """--dry-run prints each stage's description and executes no stage body."""
-    out = gini(*NO_DEMO, "run", "demo::after_boom", "--dry-run")
+    out = gini_cli(*NO_DEMO, "run", "demo::after_boom", "--dry-run")
     assert out.exit_code == 0, out
     assert "dry run of demo::after_boom: nothing was executed" in out.stdout
     assert "  demo::boom: would run demo::boom (plugin demo): Always fails. [required by " in (
         out.stdout
     )
-    json_out = gini(*NO_DEMO, "run", "demo", "--dry-run", "--json")
+    json_out = gini_cli(*NO_DEMO, "run", "demo", "--dry-run", "--json")
     assert {s["status"] for s in json_out.json["stages"].values()} == {"dry_run"}
 
 
-def test_dry_run_uses_the_stage_describer(demo: PluginDists, gini: Gini) -> None:
+def test_dry_run_uses_the_stage_describer(demo: PluginDists, gini_cli: CliInvoker) -> None:
     """A stage's own dry-run describer is what --dry-run prints for it."""
-    out = gini(*NO_DEMO, "run", "demo::fetch", "--dry-run")
+    out = gini_cli(*NO_DEMO, "run", "demo::fetch", "--dry-run")
     assert "  demo::fetch: would fetch from the shelf" in out.stdout.splitlines()
 
 
-def test_set_overrides_stage_config_with_toml_values(demo: PluginDists, gini: Gini) -> None:
+def test_set_overrides_stage_config_with_toml_values(
+    demo: PluginDists, gini_cli: CliInvoker
+) -> None:
     """--set plugin::stage.key=value reaches ctx.config, values parsed as TOML (bare = string)."""
     Path("gini.toml").write_text(
         '[stages."demo::build".config]\nkeep = "from file"\nnested = { a = 1, b = 2 }\n'
     )
-    out = gini(
+    out = gini_cli(
         *NO_DEMO,
         "run",
         "demo",
@@ -134,76 +139,82 @@ def test_set_overrides_stage_config_with_toml_values(demo: PluginDists, gini: Gi
     assert "      b: 3" in text
 
 
-def test_set_errors_name_the_flag(demo: PluginDists, gini: Gini) -> None:
+def test_set_errors_name_the_flag(demo: PluginDists, gini_cli: CliInvoker) -> None:
     """A malformed --set, a bad TOML value or an unknown stage exits 2 naming --set."""
-    bad = gini(*NO_DEMO, "run", "demo", "--set", "demo::fetch=3")
+    bad = gini_cli(*NO_DEMO, "run", "demo", "--set", "demo::fetch=3")
     assert bad.exit_code == 2
     assert "--set: demo::fetch=3: expected plugin::stage.key=value" in bad.stderr
-    bad_value = gini(*NO_DEMO, "run", "demo", "--set", "demo::fetch.names=[1,")
+    bad_value = gini_cli(*NO_DEMO, "run", "demo", "--set", "demo::fetch.names=[1,")
     assert bad_value.exit_code == 2
     assert "--set: demo::fetch.names=[1,: invalid TOML value" in bad_value.stderr
-    unknown = gini(*NO_DEMO, "run", "demo", "--set", "demo::fecth.count=1")
+    unknown = gini_cli(*NO_DEMO, "run", "demo", "--set", "demo::fecth.count=1")
     assert unknown.exit_code == 2
     assert "--set: unknown stage 'demo::fecth'; did you mean 'demo::fetch'?" in unknown.stderr
 
 
-def test_jobs_above_one_selects_threads(demo: PluginDists, gini: Gini) -> None:
+def test_jobs_above_one_selects_threads(demo: PluginDists, gini_cli: CliInvoker) -> None:
     """-j 2 with no executor chosen runs stages on worker threads; -j 1 runs them inline."""
-    threaded = gini(*NO_DEMO, "run", "demo::lonely", "demo::fetch", "-j", "2")
+    threaded = gini_cli(*NO_DEMO, "run", "demo::lonely", "demo::fetch", "-j", "2")
     assert threaded.exit_code == 0, threaded
     assert "  gini-stage-" in threaded.stdout
-    inline = gini(*NO_DEMO, "run", "demo::lonely", "demo::fetch")
+    inline = gini_cli(*NO_DEMO, "run", "demo::lonely", "demo::fetch")
     assert "  MainThread" in inline.stdout
 
 
-def test_unknown_executor_is_bad_input(demo: PluginDists, gini: Gini) -> None:
+def test_unknown_executor_is_bad_input(demo: PluginDists, gini_cli: CliInvoker) -> None:
     """--executor with an unknown name exits 2 and lists the known executors."""
-    out = gini(*NO_DEMO, "run", "demo", "--executor", "quantum")
+    out = gini_cli(*NO_DEMO, "run", "demo", "--executor", "quantum")
     assert out.exit_code == 2
     assert "unknown executor 'quantum'" in out.stderr
     assert "sequential" in out.stderr
 
 
-def test_jobs_must_be_positive(demo: PluginDists, gini: Gini) -> None:
+def test_jobs_must_be_positive(demo: PluginDists, gini_cli: CliInvoker) -> None:
     """-j 0 is a click usage error: exit 2."""
-    out = gini(*NO_DEMO, "run", "demo", "-j", "0")
+    out = gini_cli(*NO_DEMO, "run", "demo", "-j", "0")
     assert out.exit_code == 2
 
 
-def test_run_needs_a_target(gini: Gini) -> None:
+def test_run_needs_a_target(gini_cli: CliInvoker) -> None:
     """run without a TARGET is a usage error: exit 2."""
-    out = gini("--no-autoload", "run")
+    out = gini_cli("--no-autoload", "run")
     assert out.exit_code == 2
     assert "Missing argument 'TARGET...'" in out.stderr
 
 
-def test_boot_stages_cannot_be_run(demo: PluginDists, gini: Gini) -> None:
+def test_boot_stages_cannot_be_run(demo: PluginDists, gini_cli: CliInvoker) -> None:
     """Running a boot stage is bad input (exit 2), never a second boot."""
-    out = gini(*NO_DEMO, "run", "core::discover")
+    out = gini_cli(*NO_DEMO, "run", "core::discover")
     assert out.exit_code == 2
     assert "is a boot stage" in out.stderr
 
 
-def test_without_the_reporter_the_outcome_still_shows(demo: PluginDists, gini: Gini) -> None:
+def test_without_the_reporter_the_outcome_still_shows(
+    demo: PluginDists, gini_cli: CliInvoker
+) -> None:
     """-p no:reporter drops progress and table; failures and the end status go to stderr."""
-    out = gini(*NO_DEMO, "-p", "no:reporter", "run", "demo::boom")
+    out = gini_cli(*NO_DEMO, "-p", "no:reporter", "run", "demo::boom")
     assert out.exit_code == 1
     assert out.stdout == ""
     assert "failed: demo::boom: ValueError: nope" in out.stderr
     assert "demo::boom: failed (run " in out.stderr
 
 
-def test_verbose_run_prints_failed_stage_tracebacks(demo: PluginDists, gini: Gini) -> None:
+def test_verbose_run_prints_failed_stage_tracebacks(
+    demo: PluginDists, gini_cli: CliInvoker
+) -> None:
     """-v adds each failed stage's traceback on stderr."""
-    out = gini("-v", *NO_DEMO, "run", "demo::boom")
+    out = gini_cli("-v", *NO_DEMO, "run", "demo::boom")
     assert out.exit_code == 1
     assert "demo::boom traceback:" in out.stderr
     assert 'raise ValueError("nope\\nsecond line")' in out.stderr
 
 
-def test_run_config_jobs_default_comes_from_the_config(demo: PluginDists, gini: Gini) -> None:
+def test_run_config_jobs_default_comes_from_the_config(
+    demo: PluginDists, gini_cli: CliInvoker
+) -> None:
     """[run] jobs = 2 in gini.toml selects threads like -j 2."""
     Path("gini.toml").write_text("[run]\njobs = 2\n")
-    out = gini(*NO_DEMO, "run", "demo::lonely", "demo::fetch")
+    out = gini_cli(*NO_DEMO, "run", "demo::lonely", "demo::fetch")
     assert out.exit_code == 0, out
     assert "  gini-stage-" in out.stdout

@@ -5,8 +5,6 @@ from __future__ import annotations
 
 import json
 import signal
-import subprocess
-import sys
 import time
 from pathlib import Path
 
@@ -14,12 +12,14 @@ import pytest
 
 from gini_host.cli.signals import Interrupted, SignalGuard
 from gini_host.stages.control import RunControl
-from gini_host.testing import PluginDists
+from gini_host.testing import CliInvoker, CliProcess, PluginDists
 
-from .harness import SLEEPER, subprocess_env
+from .sources import SLEEPER
 
 
-def _start(plugin_dist: PluginDists, tmp_path: Path, *args: str) -> subprocess.Popen[str]:
+def _start(
+    plugin_dist: PluginDists, gini_cli: CliInvoker, tmp_path: Path, *args: str
+) -> CliProcess:
     """Start ``gini-host`` with the sleeper plugin; stages write ``started-STAGE`` files."""
     plugin_dist("sleeper", source=SLEEPER)
     (tmp_path / "gini.toml").write_text(
@@ -27,37 +27,31 @@ def _start(plugin_dist: PluginDists, tmp_path: Path, *args: str) -> subprocess.P
         f'[stages."sleeper::nap".config]\nstarted = "{tmp_path / "started-nap"}"\n'
         f'[stages."sleeper::nap2".config]\nstarted = "{tmp_path / "started-nap2"}"\n'
     )
-    return subprocess.Popen(
-        [sys.executable, "-m", "gini_host", "--no-autoload", "-p", "sleeper", *args],
-        env=subprocess_env(plugin_dist),
-        cwd=tmp_path,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
+    return gini_cli.start("--no-autoload", "-p", "sleeper", *args, cwd=tmp_path)
 
 
-def _wait_for(proc: subprocess.Popen[str], *paths: Path, timeout: float = 30) -> None:
+def _wait_for(proc: CliProcess, *paths: Path, timeout: float = 30) -> None:
     deadline = time.monotonic() + timeout
     while not all(p.exists() for p in paths):
-        if proc.poll() is not None:
-            out, err = proc.communicate()
-            pytest.fail(f"gini-host exited early ({proc.returncode}):\n{out}\n{err}")
+        if not proc.running:
+            pytest.fail(f"gini-host exited early:\n{proc.finish()}")
         if time.monotonic() > deadline:
-            proc.kill()
             pytest.fail(f"stages did not start: {paths}")
         time.sleep(0.02)
 
 
 def test_sigterm_mid_run_emits_partial_json_runs_shutdown_and_exits_130(
-    plugin_dist: PluginDists, tmp_path: Path
+    plugin_dist: PluginDists, gini_cli: CliInvoker, tmp_path: Path
 ) -> None:
     """SIGTERM while a stage sleeps: it and unstarted stages are cancelled, exit 130."""
-    proc = _start(plugin_dist, tmp_path, "run", "sleeper::after", "sleeper::nap2", "--json")
+    proc = _start(
+        plugin_dist, gini_cli, tmp_path, "run", "sleeper::after", "sleeper::nap2", "--json"
+    )
     _wait_for(proc, tmp_path / "started-nap")
     proc.send_signal(signal.SIGTERM)
-    out, err = proc.communicate(timeout=30)
-    assert proc.returncode == 130, err
+    done = proc.finish(timeout=30)
+    out, err = done.stdout, done.stderr
+    assert done.exit_code == 130, err
     result = json.loads(out)
     assert result["status"] == "cancelled"
     stages = result["stages"]
@@ -72,15 +66,18 @@ def test_sigterm_mid_run_emits_partial_json_runs_shutdown_and_exits_130(
 
 
 def test_sigterm_stops_stages_blocked_on_worker_threads(
-    plugin_dist: PluginDists, tmp_path: Path
+    plugin_dist: PluginDists, gini_cli: CliInvoker, tmp_path: Path
 ) -> None:
     """With -j 2, stages blocked on worker threads are cancelled after the grace period."""
-    proc = _start(plugin_dist, tmp_path, "run", "sleeper::nap", "sleeper::nap2", "-j", "2")
+    proc = _start(
+        plugin_dist, gini_cli, tmp_path, "run", "sleeper::nap", "sleeper::nap2", "-j", "2"
+    )
     _wait_for(proc, tmp_path / "started-nap", tmp_path / "started-nap2")
     assert (tmp_path / "started-nap").read_text().startswith("gini-stage-")
     proc.send_signal(signal.SIGTERM)
-    out, err = proc.communicate(timeout=30)
-    assert proc.returncode == 130, err
+    done = proc.finish(timeout=30)
+    out = done.stdout
+    assert done.exit_code == 130, done.stderr
     rows = [line.split() for line in out.splitlines()]
     statuses = {r[0]: r[1] for r in rows if len(r) > 1 and r[1] == "cancelled"}
     assert statuses == {"sleeper::nap": "cancelled", "sleeper::nap2": "cancelled"}
@@ -88,17 +85,21 @@ def test_sigterm_stops_stages_blocked_on_worker_threads(
     assert (tmp_path / "shutdown").read_text() == "shut down"
 
 
-def test_second_sigint_stops_waiting_at_once(plugin_dist: PluginDists, tmp_path: Path) -> None:
+def test_second_sigint_stops_waiting_at_once(
+    plugin_dist: PluginDists, gini_cli: CliInvoker, tmp_path: Path
+) -> None:
     """A second SIGINT ends the grace period at once; shutdown hooks still run; exit 130."""
-    proc = _start(plugin_dist, tmp_path, "run", "sleeper::nap", "sleeper::nap2", "-j", "2")
+    proc = _start(
+        plugin_dist, gini_cli, tmp_path, "run", "sleeper::nap", "sleeper::nap2", "-j", "2"
+    )
     _wait_for(proc, tmp_path / "started-nap", tmp_path / "started-nap2")
     first = time.monotonic()
     proc.send_signal(signal.SIGINT)
     time.sleep(0.2)
     proc.send_signal(signal.SIGINT)
-    _, err = proc.communicate(timeout=30)
+    done = proc.finish(timeout=30)
     elapsed = time.monotonic() - first
-    assert proc.returncode == 130, err
+    assert done.exit_code == 130, done.stderr
     assert elapsed < 1.9  # the grace period is 2 s
     assert (tmp_path / "shutdown").read_text() == "shut down"
 

@@ -10,9 +10,7 @@ import pytest
 from gini_host import Host, hookimpl, stage
 from gini_host.builtin.reporter import ReporterPlugin
 from gini_host.logs import color_enabled, level_for
-from gini_host.testing import HostFactory, PluginDists
-
-from .harness import Gini
+from gini_host.testing import CliInvoker, HostFactory, PluginDists
 
 
 class FakeTerminal(io.StringIO):
@@ -138,17 +136,17 @@ def test_color_enabled_needs_a_terminal_and_no_no_color(monkeypatch: pytest.Monk
 
 
 def test_no_color_reaches_the_command_line(
-    demo: PluginDists, gini: Gini, monkeypatch: pytest.MonkeyPatch
+    demo: PluginDists, gini_cli: CliInvoker, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """With NO_COLOR the whole output of a failing run has no escape codes."""
-    out = gini("--no-autoload", "-p", "demo", "run", "demo::boom", env={"NO_COLOR": "1"})
+    out = gini_cli("--no-autoload", "-p", "demo", "run", "demo::boom", env={"NO_COLOR": "1"})
     assert out.exit_code == 1
     assert "\x1b[" not in out.stdout + out.stderr
 
 
-def test_reporter_is_off_under_json(demo: PluginDists, gini: Gini) -> None:
+def test_reporter_is_off_under_json(demo: PluginDists, gini_cli: CliInvoker) -> None:
     """run --json prints the JSON document and nothing else on stdout."""
-    out = gini("--no-autoload", "-p", "demo", "run", "demo::after_boom", "--json")
+    out = gini_cli("--no-autoload", "-p", "demo", "run", "demo::after_boom", "--json")
     assert out.stdout.lstrip().startswith("{")
     assert out.json["status"] == "failed"
 

@@ -72,7 +72,7 @@ def test_preflight_problems_fail_the_plugin(make_host):
 def test_preflight_raising_fails_the_plugin(make_host):
     """A preflight that raises is a failed preflight, with the exception as the problem."""
     host = make_host(Plugin("net", preflight=OSError("no route")))
-    assert host.plugin("net").reason == "preflight: raised OSError: no route"
+    assert host.plugin("net").reason == "preflight: gini_preflight raised OSError: no route"
 
 
 def test_preflight_failure_disables_dependents(plugin_dist, boot, statuses):
@@ -147,7 +147,7 @@ def test_pipelines_from_plugins_and_config(make_host):
 def test_post_init_failure_removes_the_plugin_stages(make_host):
     """A plugin failing gini_post_init is failed and its stages are taken out."""
     host = make_host(Plugin("late", stages=[work], post_init_fails=True))
-    assert host.plugin("late").reason == "post_init raised RuntimeError: late failure"
+    assert host.plugin("late").reason == "gini_post_init raised RuntimeError: late failure"
     assert not host.stage_manager.has_stage("late::work")
 
 
@@ -167,7 +167,7 @@ def test_essential_builtin_cannot_be_disabled():
 def test_unknown_enable_name_is_bad_input_with_suggestion(plugin_dist, boot):
     """-p NAME naming nothing is bad input, with close plugin names suggested."""
     plugin_dist("alpha", "")
-    with pytest.raises(UsageError, match=r"-p alpah: no plugin or importable module of that name; did you mean 'alpha'\?"):
+    with pytest.raises(UsageError, match=r"-p alpah: 'alpah' is no plugin or importable module; did you mean 'alpha'\?"):
         boot(autoload=False, enable=["alpah"])
 
 
@@ -220,3 +220,161 @@ def test_interrupt_during_boot_reaches_the_caller():
     with pytest.raises(KeyboardInterrupt), Host([Slow()], autoload=False):
         pass
     assert calls == ["shutdown"]
+
+
+def test_dependent_of_a_plugin_failing_mid_boot_gets_no_more_hooks(plugin_dist, boot, statuses):
+    """When a plugin fails init, its dependent (later in the same loop) is neither initialized
+    nor shut down, and keeps no stages."""
+    plugin_dist(
+        "base",
+        """
+        from gini_host import hookimpl
+        @hookimpl
+        def gini_plugin_init(host):
+            raise RuntimeError("no disk")
+        """,
+    )
+    plugin_dist(
+        "top",
+        """
+        from gini_host import hookimpl, stage
+        CALLS = []
+        @stage
+        def t(ctx):
+            return 1
+        @hookimpl
+        def gini_plugin_init(host):
+            CALLS.append("init")
+        @hookimpl
+        def gini_register_stages(host):
+            return [t]
+        @hookimpl
+        def gini_shutdown(host):
+            CALLS.append("shutdown")
+        """,
+        requires=["base"],
+    )
+    host = boot()
+    import top
+
+    assert statuses(host)["top"] == ("disabled", "requires plugin base (base 0.1.0), which is failed")
+    assert not host.stage_manager.has_stage("top::t")
+    host.shutdown()
+    assert top.CALLS == []
+
+
+def test_dependent_of_a_plugin_failing_stage_registration_keeps_no_stages(plugin_dist, boot):
+    """A dependent disabled while stages are collected keeps none of its stages."""
+    plugin_dist(
+        "base",
+        "from gini_host import hookimpl\n@hookimpl\ndef gini_register_stages(host):\n    return ['bad']\n",
+    )
+    plugin_dist(
+        "top",
+        """
+        from gini_host import hookimpl, stage
+        @stage
+        def t(ctx):
+            return 1
+        @hookimpl
+        def gini_register_stages(host):
+            return [t]
+        """,
+        requires=["base"],
+    )
+    host = boot()
+    assert host.plugin("top").status.value == "disabled"
+    assert not host.stage_manager.has_stage("top::t")
+
+
+@pytest.mark.parametrize(
+    "hook", ["gini_manifest", "gini_preflight", "gini_configure", "gini_plugin_init",
+             "gini_register_stages", "gini_register_pipelines", "gini_post_init"],
+)
+def test_system_exit_in_a_hook_fails_only_that_plugin(make_host, hook):
+    """A plugin calling sys.exit() in any boot hook is failed; the host and others go on."""
+
+    class Exiter:
+        gini_name = "exiter"
+
+    def raise_exit(*args, **kwargs):
+        raise SystemExit(3)
+
+    setattr(Exiter, hook, hookimpl(raise_exit))
+    host = make_host(Exiter(), Plugin("calc", stages=[work]))
+    info = host.plugin("exiter")
+    assert info.status.value == "failed"
+    assert "SystemExit: 3" in (info.reason or "")
+    assert host.plugin("calc").active
+
+
+def test_configure_failure_names_the_configure_hook(make_host):
+    """A raising gini_configure is reported as such, not as an init failure."""
+
+    class BadConfig:
+        gini_name = "badconfig"
+
+        @hookimpl
+        def gini_configure(self, host, config):
+            raise ValueError("plugin.badconfig.level: expected a string")
+
+    reason = make_host(BadConfig()).plugin("badconfig").reason
+    assert reason == "gini_configure raised ValueError: plugin.badconfig.level: expected a string"
+
+
+def test_strict_mode_counts_a_failing_manifest(make_host):
+    """A manifest hook that raises is a load failure, so strict mode stops the host."""
+
+    class BadManifest:
+        gini_name = "badmanifest"
+
+        @hookimpl
+        def gini_manifest(self):
+            raise RuntimeError("no manifest")
+
+    with pytest.raises(UsageError, match="badmanifest: gini_manifest raised RuntimeError: no manifest"):
+        make_host(BadManifest(), config={"plugins": {"strict": True}})
+
+
+def test_stage_config_from_run_is_merged_deeply(make_host):
+    """Host.run(stage_config=...) lays nested tables over the config file's, key by key."""
+
+    @stage
+    def show(ctx):
+        return dict(ctx.config["db"])
+
+    host = make_host(
+        Plugin("calc", stages=[show]),
+        config='[stages."calc::show".config]\ndb = { host = "a", port = 1 }\n',
+    )
+    result = host.run(["calc::show"], stage_config={"calc::show": {"db": {"port": 2}}})
+    assert result["calc::show"].value == {"host": "a", "port": 2}
+
+
+def test_unknown_disable_name_is_bad_input(plugin_dist, boot):
+    """-p no:NAME for a plugin that does not exist is a typo: exit 2 with a suggestion."""
+    plugin_dist("alpha", "")
+    with pytest.raises(UsageError, match=r"-p no:alpah: 'alpah' is no discovered plugin; did you mean 'alpha'\?"):
+        boot(disable=["alpah"])
+
+
+@pytest.mark.parametrize("key", ["disable", "only"])
+def test_unknown_names_in_plugin_lists_are_bad_input(plugin_dist, boot, key):
+    """plugins.disable / plugins.only naming no plugin are typos: exit 2 naming the key."""
+    plugin_dist("alpha", "")
+    with pytest.raises(UsageError, match=rf"plugins.{key} in config: 'alpah' is no discovered plugin"):
+        boot(config={"plugins": {key: ["alpah"]}})
+
+
+def test_config_enable_imports_a_module_like_p(plugin_dist, boot):
+    """plugins.enable naming no entry point loads the importable module, as -p does."""
+    plugin_dist("modonly", "", entry_points={})
+    host = boot(autoload=False, config={"plugins": {"enable": ["modonly"]}})
+    assert host.plugin("modonly").active
+
+
+def test_autoload_off_still_lists_installed_plugins(plugin_dist, boot):
+    """--no-autoload alone: installed plugins are listed, disabled, saying how to enable."""
+    plugin_dist("alpha", "")
+    host = boot(autoload=False)
+    assert host.plugin("alpha").reason == "autoload is off (--no-autoload); enable it with -p alpha"

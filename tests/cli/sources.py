@@ -1,15 +1,6 @@
-"""What the CLI tests share: the sources of the plugin distributions they install, and the
-result of one ``gini-host`` invocation."""
+"""Sources of the plugin distributions the CLI tests install with ``plugin_dist``."""
 
 from __future__ import annotations
-
-import os
-from collections.abc import Callable
-from typing import Any
-
-import attrs
-
-from gini_host.testing import PluginDists
 
 DEMO = """
     from pathlib import Path
@@ -133,30 +124,3 @@ PICKY = """
     def gini_preflight(host):
         return ["needs a unicorn", "needs a rainbow"]
 """
-
-
-@attrs.frozen
-class Outcome:
-    """One invocation: exit code and both streams."""
-
-    exit_code: int
-    stdout: str
-    stderr: str
-    exception: BaseException | None = None
-
-    @property
-    def json(self) -> Any:
-        import json
-
-        return json.loads(self.stdout)
-
-
-Gini = Callable[..., Outcome]
-
-
-def subprocess_env(plugin_dist: PluginDists, extra: dict[str, str] | None = None) -> dict[str, str]:
-    env = {**os.environ, **(extra or {})}
-    env["PYTHONPATH"] = os.pathsep.join(
-        p for p in (str(plugin_dist.site), env.get("PYTHONPATH", "")) if p
-    )
-    return env
