@@ -23,7 +23,6 @@ import attrs
 import pluggy
 from packaging.requirements import InvalidRequirement, Requirement
 from packaging.utils import canonicalize_name
-from packaging.version import Version
 
 from gini_host import hookspecs
 from gini_host._version import __version__
@@ -31,6 +30,8 @@ from gini_host.discovery import ENTRY_POINT_GROUP, PluginEntryPoint, scan
 from gini_host.errors import CycleError, GiniHostError, UsageError
 from gini_host.loading import argnames, hook_problems, import_plugin, plugin_name_of
 from gini_host.markers import PROJECT_NAME
+from gini_host.resolution import read_requirement, version_matches
+from gini_host.scaffold import host_requirement
 from gini_host.stages.pipeline import find_cycles, spec_from_any, suggest
 from gini_host.stages.stage import SEPARATOR, Stage
 
@@ -222,27 +223,26 @@ def _distribution_problems(found: _Target) -> list[str]:
             f"distribution {found.distribution} declares no {ENTRY_POINT_GROUP!r} entry point, "
             "so gini-host does not discover it"
         )
-    host_requirement = None
+    # Read as the kernel reads it (resolution), so check and boot never disagree.
+    required: Requirement | None = None
     for text in found.requires:
-        try:
-            req = Requirement(text)
-        except InvalidRequirement as exc:
+        read = read_requirement(text)
+        if isinstance(read, InvalidRequirement):
             problems.append(
-                f"distribution {found.distribution}: invalid requirement {text!r}: {exc}"
+                f"distribution {found.distribution}: invalid requirement {text!r}: {read}"
             )
             continue
-        if canonicalize_name(req.name) == _HOST_DIST and (
-            req.marker is None or req.marker.evaluate({"extra": ""})
-        ):
-            host_requirement = req
-    if host_requirement is None:
+        req, name, applies = read
+        if name == _HOST_DIST and applies:
+            required = req
+    if required is None:
         problems.append(
             f"distribution {found.distribution} does not require gini-host: add "
-            f'"gini-host{_suggested_specifier()}" to its dependencies'
+            f'"{host_requirement()}" to its dependencies'
         )
-    elif not host_requirement.specifier.contains(Version(__version__), prereleases=True):
+    elif not version_matches(__version__, required):
         problems.append(
-            f"distribution {found.distribution} requires gini-host{host_requirement.specifier}, "
+            f"distribution {found.distribution} requires gini-host{required.specifier}, "
             f"this gini-host is {__version__}"
         )
     return problems
@@ -254,12 +254,6 @@ def _declares_entry_point(distribution: str) -> bool:
     except importlib.metadata.PackageNotFoundError:
         return False
     return any(ep.group == ENTRY_POINT_GROUP for ep in eps)
-
-
-def _suggested_specifier() -> str:
-    """``>=MAJOR.MINOR,<NEXT-MAJOR`` of this host (``>=0.1,<1`` for 0.1.x)."""
-    version = Version(__version__)
-    return f">={version.major}.{version.minor},<{version.major + 1}"
 
 
 # -- stages and pipelines ---------------------------------------------------------------------

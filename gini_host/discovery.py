@@ -33,7 +33,11 @@ _SECTION = "[" + ENTRY_POINT_GROUP + "]"
 _SECTION_BYTES = _SECTION.encode()
 _META_SUFFIXES = (".dist-info", ".egg-info")
 # ``name-version.dist-info``: the name never holds a dash once the installer normalized it.
-_DIR_RE = re.compile(r"^(?P<name>[^-]+)(?:-(?P<version>[^-]+))?\.(?:dist|egg)-info$")
+# An egg-info may carry more tags after the version (``name-0.1-py3.11.egg-info``), which
+# importlib.metadata accepts too: it takes the name up to the first dash.
+_DIR_RE = re.compile(r"^(?P<name>[^-]+)(?:-(?P<version>[^-]+)(?:-[^-]+)*)?\.(?:dist|egg)-info$")
+# ``mod:attr [extra1, extra2]``: the extras an entry point may name are not part of its object.
+_EXTRAS_RE = re.compile(r"\s*\[[^\[\]]*\]$")
 
 
 @attrs.frozen(slots=True)
@@ -239,7 +243,8 @@ def _read_fd(fd: int, until: bytes | None = None) -> bytes:
 
 
 def _parse_group(text: str) -> list[tuple[str, str]]:
-    """The ``name = value`` lines of our section of an entry_points.txt (INI-style)."""
+    """The ``name = value`` lines of our section of an entry_points.txt (INI-style); a
+    value's trailing ``[extras]`` is dropped."""
     out: list[tuple[str, str]] = []
     inside = False
     for raw in text.splitlines():
@@ -251,7 +256,10 @@ def _parse_group(text: str) -> list[tuple[str, str]]:
             continue
         if inside and "=" in line:
             name, _, value = line.partition("=")
-            out.append((name.strip(), value.strip()))
+            value = value.strip()
+            if value.endswith("]"):
+                value = _EXTRAS_RE.sub("", value)
+            out.append((name.strip(), value))
     return out
 
 

@@ -77,8 +77,9 @@ def gini_preflight(host: Any) -> Sequence[str] | None:
     :return: None (or an empty list) when all is well, else problem strings. Returning
         problems or raising fails the plugin and disables its dependents.
 
-    Called per plugin in load order by the ``core::preflight`` stage and by
-    ``gini-host preflight``.
+    Called once per boot, per plugin in load order, by the ``core::preflight`` boot stage.
+    ``gini-host preflight`` does not call it again: it reports the verdicts that stage
+    recorded.
     """
 
 
@@ -188,7 +189,14 @@ def gini_pipeline_finish(pipeline: Pipeline, result: PipelineResult) -> None:
 def gini_add_commands(cli: Any) -> None:
     """Add subcommands to the ``gini-host`` command line.
 
-    :param cli: The root ``click.Group``; call ``cli.add_command(...)``.
+    :param cli: A ``click.Group`` made for this invocation, holding the built-in commands
+        and those added so far; call ``cli.add_command(...)`` or use ``@cli.command(...)``.
 
-    Called for every active plugin after boot, before the command line is parsed.
+    Called only by the command line, once per invocation, for each active plugin in load
+    order, right after the host boots. The host boots when the command name given is not a
+    built-in one (it is then looked up among the commands plugins added), or when a built-in
+    command needs the host (all but ``check`` and ``new-plugin``). ``--help``, top-level or
+    of a built-in command, never boots the host, so it lists no plugin command. A name that
+    is already taken (built-in, or by an earlier plugin) is ignored with a warning; raising
+    fails the plugin. An embedded :class:`gini_host.Host` never calls this hook.
     """

@@ -51,8 +51,10 @@ __all__ = [
     "store",
 ]
 
-#: Bump when the payload or the stamps change shape; other versions are rebuilt.
-FORMAT_VERSION: Final = 1
+#: Bump when the payload or the stamps change shape, or when discovery reads the same files
+#: differently (2: egg-info names with tags after the version, entry-point extras dropped);
+#: other versions are rebuilt.
+FORMAT_VERSION: Final = 2
 #: ``GINI_HOST_NO_CACHE=1`` neither reads nor writes the index.
 NO_CACHE_ENV: Final = "GINI_HOST_NO_CACHE"
 #: How many index files (one per interpreter and ``sys.path``) to keep; the oldest go first.

@@ -175,7 +175,7 @@ class Host:
                 exc = result.exception
                 if isinstance(exc, GiniHostError):
                     raise exc
-                detail = result.error.one_line() if result.error else "unknown error"
+                detail = result.detail or "unknown error"
                 raise GiniHostError(f"boot stage {result.stage_id} failed: {detail}") from exc
         return self
 

@@ -1,8 +1,10 @@
 """The console log sink the command line installs: loguru to stderr, for people or as JSON.
 
 One sink, whose id the CLI publishes as ``host.log_handler_id`` so a logging plugin may replace
-it. ``diagnose`` stays off on every sink: it prints the local variables of each traceback frame,
-and those may hold passwords or tokens. The sink looks ``sys.stderr`` up on every line instead of
+it. While a command runs the CLI owns the console, so loguru's default handler is removed, and
+put back when the command ends (a test or an embedder may run the CLI in-process). ``diagnose``
+stays off on every sink: it prints the local variables of each traceback frame, and those may
+hold passwords or tokens. The sink looks ``sys.stderr`` up on every line instead of
 binding the stream once, so a live progress display (which swaps ``sys.stderr`` for a proxy
 that prints above it) and click's test runner both see the lines.
 """
@@ -19,14 +21,23 @@ from loguru import logger
 if TYPE_CHECKING:
     from loguru import Message, Record
 
-__all__ = ["LEVELS", "add_console_sink", "color_enabled", "level_for", "remove_sink"]
+__all__ = [
+    "LEVELS",
+    "add_console_sink",
+    "color_enabled",
+    "level_for",
+    "remove_default_handler",
+    "remove_sink",
+    "restore_default_handler",
+]
 
 #: Verbosity (``-v`` count minus ``-q`` count) -> loguru level; clamped at both ends.
 LEVELS: Final = ("ERROR", "WARNING", "INFO", "DEBUG", "TRACE")
 _DEFAULT_INDEX: Final = 2  # INFO
-#: loguru adds this handler at import time; the CLI owns the console, so it goes.
-_LOGURU_DEFAULT_HANDLER: Final = 0
 _END: Final = " {message}\n{exception}"
+#: Id of loguru's default stderr handler: 0 as loguru's import adds it, a new id once
+#: :func:`restore_default_handler` put it back, None once someone else removed it.
+_default_handler_id: int | None = 0
 
 
 def level_for(verbosity: int) -> str:
@@ -56,10 +67,34 @@ def _write_stderr(message: Message) -> None:
     sys.stderr.write(message)
 
 
+def remove_default_handler() -> bool:
+    """Remove loguru's default stderr handler; True when it was there to remove."""
+    global _default_handler_id
+    if _default_handler_id is None:
+        return False
+    try:
+        logger.remove(_default_handler_id)
+    except ValueError:  # removed by the application: not ours to put back
+        _default_handler_id = None
+        return False
+    return True
+
+
+def restore_default_handler() -> None:
+    """Put back what :func:`remove_default_handler` removed: a handler as loguru's import adds
+    it (loguru's default level and format), on the process's stderr.
+
+    ``sys.__stderr__`` rather than ``sys.stderr``: loguru binds the stream when the handler is
+    added, and an in-process caller (click's ``CliRunner``) has swapped ``sys.stderr`` for a
+    buffer it drops when the command ends.
+    """
+    global _default_handler_id
+    stream = sys.__stderr__
+    _default_handler_id = logger.add(stream) if stream is not None else None
+
+
 def add_console_sink(verbosity: int = 0, *, json: bool = False) -> int:
-    """Replace loguru's default handler with the host's stderr sink; return the sink's id."""
-    with contextlib.suppress(ValueError):  # already gone: a second CLI run in one process
-        logger.remove(_LOGURU_DEFAULT_HANDLER)
+    """Add the host's stderr sink (after :func:`remove_default_handler`); return its id."""
     level = level_for(verbosity)
     if json:
         # One JSON object per line (loguru's serialize): record, bound extra, exception.

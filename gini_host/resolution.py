@@ -25,7 +25,9 @@ __all__ = [
     "cascade",
     "check_requirements",
     "order_plugins",
+    "read_requirement",
     "resolve_conflicts",
+    "version_matches",
 ]
 
 _HOST = canonicalize_name("gini-host")
@@ -45,7 +47,9 @@ class PluginConflictError(UsageError):
         super().__init__("plugins conflict, refusing to start:\n" + "\n".join(lines))
 
 
-def _matches(version: str | None, requirement: Requirement) -> bool:
+def version_matches(version: str | None, requirement: Requirement) -> bool:
+    """Whether an installed ``version`` satisfies ``requirement`` (pre-releases count: an
+    operator who installed one chose it)."""
     if version is None:
         return False
     try:
@@ -65,7 +69,7 @@ def _installed_elsewhere(name: str) -> str | None:
         return None
 
 
-def _read_requirement(text: str) -> tuple[Requirement, str, bool] | InvalidRequirement:
+def read_requirement(text: str) -> tuple[Requirement, str, bool] | InvalidRequirement:
     """A parsed ``Requires-Dist`` line, its canonical name, and whether it applies here
     (its marker, if any, holds without extras); or why it does not parse."""
     try:
@@ -92,7 +96,7 @@ def check_requirements(plugins: Sequence[PluginInfo], installed: Mapping[str, st
         for text in p.requires:
             read = parsed.get(text)
             if read is None:
-                read = parsed[text] = _read_requirement(text)
+                read = parsed[text] = read_requirement(text)
             if isinstance(read, InvalidRequirement):
                 p.set_status(PluginStatus.FAILED, f"invalid Requires-Dist {text!r}: {read}")
                 break
@@ -100,7 +104,7 @@ def check_requirements(plugins: Sequence[PluginInfo], installed: Mapping[str, st
             if not applies:
                 continue
             if name == _HOST:
-                if not host_ok.setdefault(text, _matches(__version__, req)):
+                if not host_ok.setdefault(text, version_matches(__version__, req)):
                     p.set_status(
                         PluginStatus.INCOMPATIBLE,
                         f"requires gini-host{req.specifier}, this is {__version__}",
@@ -108,7 +112,7 @@ def check_requirements(plugins: Sequence[PluginInfo], installed: Mapping[str, st
                 continue
             if name in by_dist:
                 depends.extend(n for n in by_dist[name] if n != p.name)
-                if not _matches(installed.get(name), req):
+                if not version_matches(installed.get(name), req):
                     p.set_status(
                         PluginStatus.INCOMPATIBLE,
                         f"requires {req.name}{req.specifier}, installed is "

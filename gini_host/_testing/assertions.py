@@ -4,16 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from gini_host.stages.results import PipelineResult, StageResult, StageStatus
+from gini_host.stages.results import PipelineResult, StageStatus
 
 __all__ = ["assert_statuses", "status_diff"]
-
-
-def _detail(result: StageResult) -> str:
-    """Why a stage ended as it did: the error of a failure, the reason of a skip."""
-    if result.error is not None:
-        return result.error.one_line()
-    return result.reason or ""
 
 
 def status_diff(result: PipelineResult, expected: Mapping[str, str | StageStatus]) -> list[str]:
@@ -31,7 +24,7 @@ def status_diff(result: PipelineResult, expected: Mapping[str, str | StageStatus
             differs = True
             lines.append(f"- {sid:<{width}}  expected {want}, but it is not in the run")
             continue
-        detail = _detail(got)
+        detail = got.detail
         shown = f"{got.status}" + (f"  ({detail})" if detail else "")
         if want is None:
             differs = True

@@ -50,12 +50,6 @@ def _seconds(value: float) -> str:
     return f"{value:.2f}s"
 
 
-def _detail(result: StageResult) -> str:
-    if result.error is not None:
-        return result.error.one_line()
-    return result.reason or ""
-
-
 class _RunView:
     """What the reporter knows about the run in progress; guarded by ``lock`` because the
     live display renders it from its own refresh thread."""
@@ -195,7 +189,7 @@ class TerminalReporter:
         status = result.status.value
         duration = f" ({_seconds(result.duration)})" if result.attempts else ""
         attempts = f" after {result.attempts} attempts" if result.attempts > 1 else ""
-        detail = _detail(result)
+        detail = result.detail
         line = f"{status:<10} {result.stage_id}{duration}{attempts}"
         self._stream.write(line + (f": {detail}" if detail else "") + "\n")
         self._stream.flush()
@@ -281,7 +275,7 @@ class TerminalReporter:
                 Text(status, style=_STYLES.get(status, "")),
                 _seconds(r.duration) if r.attempts else "-",
                 str(r.attempts) if r.attempts else "-",
-                _detail(r),
+                r.detail,
             )
         console.print(table)
         console.print(title, soft_wrap=True)

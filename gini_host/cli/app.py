@@ -1,7 +1,8 @@
 """The ``gini-host`` command group: global options, exit codes, and the host's lifetime.
 
 Exit codes (the contract in ``docs/operators.md``): 0 success; 1 a stage failed (or, for
-``preflight``, a plugin did); 2 bad input (click usage errors and every
+``preflight``, a plugin did), or a plugin's ``gini_shutdown`` raised in a command that
+otherwise succeeded; 2 bad input (click usage errors and every
 :class:`gini_host.errors.UsageError`: config, unknown names, cycles, conflicts, strict
 mode); 130 interrupted. Bad input prints one message, and a traceback only with ``-v``.
 
@@ -12,7 +13,6 @@ the command name is not a built-in one, so ``--help`` never boots the host.
 from __future__ import annotations
 
 import sys
-import traceback
 from collections.abc import Sequence
 from typing import Any, NoReturn
 
@@ -68,40 +68,31 @@ class GiniGroup(click.Group):
         session = CliSession(GlobalOptions.from_params(ctx.params), root=self)
         ctx.obj = session
         code = EXIT_OK
+        result: Any = None
         session.start()
         try:
-            return super().invoke(ctx)
-        except Interrupted as exc:
-            _report(session, f"interrupted by {exc.signal_name}")
-            code = EXIT_INTERRUPTED
-        except KeyboardInterrupt:
-            _report(session, "interrupted")
+            result = super().invoke(ctx)
+        except click.exceptions.Exit as exc:  # ctx.exit(N) in a command
+            code = exc.exit_code
+        except KeyboardInterrupt as exc:
+            # Interrupted names its signal; another KeyboardInterrupt (the kernel's "interrupted
+            # while booting", or one from a stage body) by the first signal the guard received.
+            name = exc.signal_name if isinstance(exc, Interrupted) else session.signals.received
+            session.report_error(f"interrupted by {name}" if name else "interrupted", exc)
             code = EXIT_INTERRUPTED
         except UsageError as exc:
-            _report(session, str(exc))
+            session.report_error(str(exc), exc)
             code = EXIT_USAGE
         except GiniHostError as exc:
-            _report(session, str(exc))
+            session.report_error(str(exc), exc)
             code = EXIT_FAILED
         finally:
-            session.close()
-        ctx.exit(code)
-
-
-def _report(session: CliSession, message: str) -> None:
-    """One error message on stderr (a JSON log record under ``--log-json``); ``-v`` adds the
-    traceback."""
-    detail = traceback.format_exc() if session.verbose else ""
-    if session.options.log_json:
-        from loguru import logger
-
-        logger.error("{}{}", message, "\n" + detail if detail else "")
-        return
-    from gini_host.cli.output import echo, styled
-
-    if detail:
-        echo(detail.rstrip(), err=True)
-    echo(f"{styled('error:', 'failed')} {message}", err=True)
+            shut_down_cleanly = session.close()
+        if not shut_down_cleanly and code == EXIT_OK:
+            code = EXIT_FAILED  # a failing shutdown hook fails the command (docs/operators.md)
+        if code != EXIT_OK:
+            ctx.exit(code)
+        return result
 
 
 @click.group(
@@ -109,7 +100,7 @@ def _report(session: CliSession, message: str) -> None:
     context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100},
     epilog=(
         "Plugins may add commands (hook gini_add_commands); they work like the ones above. "
-        "Exit codes: 0 ok, 1 a stage failed, 2 bad input, 130 interrupted. "
+        "Exit codes: 0 ok, 1 a stage or a shutdown hook failed, 2 bad input, 130 interrupted. "
         "See docs/operators.md."
     ),
 )

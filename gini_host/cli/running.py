@@ -208,8 +208,7 @@ def _print_outcome(session: CliSession, pipeline: Pipeline, result: PipelineResu
             if r.status is StageStatus.DRY_RUN:
                 text = str(r.value)
             else:
-                detail = r.error.one_line() if r.error else r.reason
-                text = output.styled(f"({r.status.value}: {detail})", r.status.value)
+                text = output.styled(f"({r.status.value}: {r.detail})", r.status.value)
             output.echo(f"  {sid}: {text}")
     else:
         for sid in pipeline.targets:
@@ -225,8 +224,7 @@ def _print_outcome(session: CliSession, pipeline: Pipeline, result: PipelineResu
     if not reporter_on:
         # Without the reporter (-p no:reporter), still say how the run ended and why.
         for sid, r in result.failures.items():
-            detail = r.error.one_line() if r.error else r.reason
-            output.echo(f"{output.styled('failed:', 'failed')} {sid}: {detail}", err=True)
+            output.echo(f"{output.styled('failed:', 'failed')} {sid}: {r.detail}", err=True)
         output.echo(f"{result.pipeline}: {result.status} (run {result.run_id})", err=True)
 
 

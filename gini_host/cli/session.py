@@ -72,6 +72,8 @@ class CliSession:
         self.signals = SignalGuard()
         self.host: Host | None = None
         self.log_handler_id: int | None = None
+        #: Whether :meth:`start` removed loguru's default handler (:meth:`close` puts it back).
+        self.removed_default_handler = False
         #: Commands plugins added through ``gini_add_commands``, by name.
         self.plugin_commands: dict[str, click.Command] = {}
 
@@ -80,6 +82,7 @@ class CliSession:
         return self.options.verbosity > 0
 
     def start(self) -> None:
+        self.removed_default_handler = logs.remove_default_handler()
         self.log_handler_id = logs.add_console_sink(
             self.options.verbosity, json=self.options.log_json
         )
@@ -162,15 +165,46 @@ class CliSession:
         if isinstance(reporter, ReporterPlugin):
             reporter.attach(self.host)
 
-    def close(self) -> None:
-        """Shut the host down (every plugin's ``gini_shutdown``), then undo logging/signals."""
+    def report_error(self, message: str, exc: BaseException | None = None) -> None:
+        """One error message on stderr (a JSON log record under ``--log-json``); ``-v`` adds
+        the traceback of ``exc``."""
+        detail = ""
+        if exc is not None and self.verbose:
+            import traceback
+
+            detail = "".join(traceback.format_exception(exc)).rstrip()
+        if self.options.log_json:
+            logger.error("{}{}", message, "\n" + detail if detail else "")
+            return
+        from gini_host.cli.output import echo, styled
+
+        if detail:
+            echo(detail, err=True)
+        echo(f"{styled('error:', 'failed')} {message}", err=True)
+
+    def close(self) -> bool:
+        """Shut the host down (every plugin's ``gini_shutdown``), then undo logging/signals
+        (loguru's default handler is back if :meth:`start` removed it).
+
+        Returns False when a shutdown hook failed. Each failure is reported here, one line per
+        plugin, and not left to the kernel's log record alone: a logging plugin has removed
+        its console sink by then (in its own ``gini_shutdown``), so that record may reach no
+        one.
+        """
+        failed: BaseExceptionGroup[BaseException] | None = None
         try:
             if self.host is not None:
                 with self.signals.shutting_down():
-                    self.host.shutdown()
+                    failed = self.host.shutdown()
+            if failed is not None:
+                for exc in failed.exceptions:
+                    self.report_error(str(exc), exc)
         finally:
             self.signals.restore()
             logs.remove_sink(self.log_handler_id)
+            if self.removed_default_handler:
+                logs.restore_default_handler()
+        return failed is None
 
 
 pass_session = click.make_pass_decorator(CliSession)

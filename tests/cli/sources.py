@@ -124,3 +124,25 @@ PICKY = """
     def gini_preflight(host):
         return ["needs a unicorn", "needs a rainbow"]
 """
+
+SLOW_INIT = """
+    import time
+    from pathlib import Path
+
+    from gini_host import hookimpl
+
+    SETTINGS = {}
+
+    @hookimpl
+    def gini_configure(host, config):
+        SETTINGS.update(config)
+
+    @hookimpl
+    def gini_plugin_init(host):
+        Path(SETTINGS["started"]).write_text("booting", encoding="utf-8")
+        time.sleep(60)  # only a signal ends it
+
+    @hookimpl
+    def gini_shutdown(host):
+        Path(SETTINGS["shutdown_marker"]).write_text("shut down", encoding="utf-8")
+"""

@@ -9,7 +9,6 @@ import pytest
 from gini_host.config import ConfigError, merge_tables, parse_set_options
 from gini_host.testing import CliInvoker, PluginDists
 
-
 NO_DEMO = ("--no-autoload", "-p", "demo")
 
 
@@ -68,6 +67,15 @@ def test_missing_config_file_is_bad_input(gini_cli: CliInvoker) -> None:
     out = gini_cli("--config", "nowhere.toml", "plugins")
     assert out.exit_code == 2
     assert "nowhere.toml: file not found" in out.stderr
+
+
+def test_config_file_that_is_not_utf8_is_bad_input(gini_cli: CliInvoker, tmp_path: Path) -> None:
+    """A config file that is not UTF-8 exits 2 with one line naming the file, no traceback."""
+    bad = tmp_path / "b.toml"
+    bad.write_bytes(b"\xff\xfe[x]\n")
+    out = gini_cli("--config", bad, "plugins")
+    assert out.exit_code == 2, out
+    assert out.stderr.splitlines() == [f"error: {bad}: not UTF-8 text (byte 0: 0xff)"]
 
 
 def test_plugin_tables_reach_the_plugin(

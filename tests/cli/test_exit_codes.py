@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from gini_host.testing import CliInvoker, PluginDists
 
 from .sources import BROKEN_IMPORT
@@ -96,3 +98,52 @@ def test_cycle_in_a_config_pipeline_is_bad_input(demo: PluginDists, gini_cli: Cl
     out = gini_cli(*NO_DEMO, "run", "loop")
     assert out.exit_code == 2
     assert "dependency cycle: demo::build -> demo::fetch -> demo::build" in out.stderr
+
+
+GRUMPY = """
+    from gini_host import hookimpl
+
+    @hookimpl
+    def gini_shutdown(host):
+        raise RuntimeError("disk full")
+"""
+
+SULKY = """
+    from gini_host import hookimpl
+
+    @hookimpl
+    def gini_shutdown(host):
+        raise ValueError("lock still held")
+"""
+
+
+@pytest.mark.parametrize("logging", ["logging", "no:logging"])
+def test_failing_shutdown_hooks_are_printed_and_fail_the_command(
+    plugin_dist: PluginDists, gini_cli: CliInvoker, logging: str
+) -> None:
+    """Each failing gini_shutdown is one error line on stderr, gini-logging or not; exit 1."""
+    plugin_dist("grumpy", source=GRUMPY)
+    plugin_dist("sulky", source=SULKY)
+    out = gini_cli("-p", logging, "-p", "grumpy", "-p", "sulky", "plugins", "--json")
+    assert out.exit_code == 1, out
+    statuses = {p["name"]: p["status"] for p in out.json}
+    assert statuses["logging"] == ("active" if logging == "logging" else "disabled")
+    errors = [line for line in out.stderr.splitlines() if line.startswith("error:")]
+    assert errors == [
+        "error: plugin sulky: gini_shutdown raised ValueError: lock still held",
+        "error: plugin grumpy: gini_shutdown raised RuntimeError: disk full",
+    ]
+    assert "Traceback" not in out.stderr
+
+
+def test_a_failing_shutdown_hook_keeps_the_exit_code_of_a_failed_command(
+    demo: PluginDists, plugin_dist: PluginDists, gini_cli: CliInvoker
+) -> None:
+    """A command that already failed keeps its own exit code; the shutdown error is still shown."""
+    plugin_dist("grumpy", source=GRUMPY)
+    out = gini_cli(*NO_DEMO, "-p", "grumpy", "run", "demo::bild")
+    assert out.exit_code == 2
+    assert "error: plugin grumpy: gini_shutdown raised RuntimeError: disk full" in out.stderr
+    failed = gini_cli(*NO_DEMO, "-p", "grumpy", "run", "demo::boom")
+    assert failed.exit_code == 1
+    assert "error: plugin grumpy: gini_shutdown raised RuntimeError: disk full" in failed.stderr

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import json
 
-from gini_host.testing import CliInvoker, PluginDists
+import pytest
+from loguru import logger
 
+from gini_host.testing import CliInvoker, PluginDists
 
 NO_DEMO = ("--no-autoload", "-p", "demo")
 
@@ -116,3 +118,16 @@ def test_log_handler_id_is_the_console_sink(
     silenced = gini_cli(*NO_DEMO, "-p", "takeover", "run", "demo::fetch")
     assert silenced.exit_code == 0, silenced
     assert "fetching 3 items" not in silenced.stderr
+
+
+def test_in_process_command_leaves_loguru_handlers_as_it_found_them(
+    demo: PluginDists, gini_cli: CliInvoker, capfd: pytest.CaptureFixture[str]
+) -> None:
+    """An in-process command puts loguru's default stderr handler back: same handlers after."""
+    before = len(logger._core.handlers)  # type: ignore[attr-defined]
+    assert gini_cli(*NO_DEMO, "run", "demo::fetch").exit_code == 0
+    assert gini_cli(*NO_DEMO, "plugins").exit_code == 0
+    assert len(logger._core.handlers) == before  # type: ignore[attr-defined]
+    capfd.readouterr()
+    logger.warning("logged after the command")
+    assert "logged after the command" in capfd.readouterr().err

@@ -6,7 +6,6 @@ from pathlib import Path
 
 from gini_host.testing import CliInvoker, PluginDists
 
-
 WATCHED = """
     from pathlib import Path
 

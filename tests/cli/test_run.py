@@ -6,7 +6,6 @@ from pathlib import Path
 
 from gini_host.testing import CliInvoker, PluginDists
 
-
 NO_DEMO = ("--no-autoload", "-p", "demo")
 RUN_KEYS = {"run_id", "targets", "status", "duration_s", "stages"}
 STAGE_RESULT_KEYS = {"status", "plugin", "duration_s", "attempts", "error", "reason"}

@@ -14,7 +14,7 @@ from gini_host.cli.signals import Interrupted, SignalGuard
 from gini_host.stages.control import RunControl
 from gini_host.testing import CliInvoker, CliProcess, PluginDists
 
-from .sources import SLEEPER
+from .sources import SLEEPER, SLOW_INIT
 
 
 def _start(
@@ -101,6 +101,25 @@ def test_second_sigint_stops_waiting_at_once(
     elapsed = time.monotonic() - first
     assert done.exit_code == 130, done.stderr
     assert elapsed < 1.9  # the grace period is 2 s
+    assert (tmp_path / "shutdown").read_text() == "shut down"
+
+
+def test_sigterm_during_boot_names_the_signal_runs_shutdown_and_exits_130(
+    plugin_dist: PluginDists, gini_cli: CliInvoker, tmp_path: Path
+) -> None:
+    """SIGTERM while a plugin's gini_plugin_init runs: 'interrupted by SIGTERM', shutdown, 130."""
+    plugin_dist("slow", source=SLOW_INIT)
+    (tmp_path / "gini.toml").write_text(
+        f'[plugin.slow]\nstarted = "{tmp_path / "started"}"\n'
+        f'shutdown_marker = "{tmp_path / "shutdown"}"\n'
+    )
+    proc = gini_cli.start("--no-autoload", "-p", "slow", "plugins", cwd=tmp_path)
+    _wait_for(proc, tmp_path / "started")
+    proc.send_signal(signal.SIGTERM)
+    done = proc.finish(timeout=30)
+    assert done.exit_code == 130, done
+    assert "error: interrupted by SIGTERM" in done.stderr.splitlines()
+    assert "Traceback" not in done.stderr
     assert (tmp_path / "shutdown").read_text() == "shut down"
 
 

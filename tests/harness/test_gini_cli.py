@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+import signal
+import time
+
 import pytest
+
+from gini_host.testing import CliInvoker
 
 SOURCE = '''
 import click
@@ -126,3 +131,53 @@ def test_cwd_needs_a_subprocess(gini_cli, tmp_path):
     """In-process runs share the test's working directory; cwd= is for subprocesses."""
     with pytest.raises(TypeError, match="cwd= needs subprocess=True"):
         gini_cli("plugins", cwd=tmp_path)
+
+
+SLEEPY = '''
+import time
+from pathlib import Path
+
+from gini_host import hookimpl, stage
+
+@stage
+def nap(ctx):
+    """Sleep until interrupted."""
+    Path("started").write_text("yes", encoding="utf-8")
+    time.sleep(60)
+
+@hookimpl
+def gini_register_stages(host):
+    return [nap]
+'''
+
+
+def _wait_until_started(proc, path):
+    deadline = time.monotonic() + 30
+    while not path.exists():
+        assert proc.running, proc.finish()
+        assert time.monotonic() < deadline, "the stage did not start"
+        time.sleep(0.02)
+
+
+def test_start_runs_a_subprocess_the_test_can_signal(gini_cli, plugin_dist, tmp_path):
+    """gini_cli.start returns at once; send_signal reaches the command, finish gives its CliResult."""
+    plugin_dist("sleepy", source=SLEEPY, requires=HOST_OK)
+    proc = gini_cli.start("--no-autoload", "-p", "sleepy", "run", "sleepy::nap", cwd=tmp_path)
+    _wait_until_started(proc, tmp_path / "started")
+    proc.send_signal(signal.SIGINT)
+    result = proc.finish(timeout=30)
+    assert not proc.running
+    assert result.exit_code == 130, result
+    assert result.args == ("--no-autoload", "-p", "sleepy", "run", "sleepy::nap")
+    result.fnmatch_lines(["*interrupted by SIGINT*"], stderr=True)
+
+
+def test_started_processes_still_running_are_killed_at_teardown(plugin_dist, tmp_path):
+    """What a test started and left running is killed when the fixture is torn down."""
+    plugin_dist("sleepy", source=SLEEPY, requires=HOST_OK)
+    invoker = CliInvoker(plugin_dist.site)
+    proc = invoker.start("--no-autoload", "-p", "sleepy", "run", "sleepy::nap", cwd=tmp_path)
+    _wait_until_started(proc, tmp_path / "started")
+    invoker.close()
+    assert not proc.running
+    assert proc.popen.returncode == -signal.SIGKILL

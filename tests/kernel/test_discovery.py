@@ -135,3 +135,32 @@ def test_explicit_plugin_objects_are_loaded():
     with Host([Greeter()], autoload=False) as host:
         assert host.plugin("greeter").active
         assert host.plugin("greeter").distribution is None
+
+
+def test_egg_info_with_a_python_tag_after_the_version_is_found(plugin_dist):
+    """``name-0.1-py3.11.egg-info`` is a distribution, as importlib.metadata reads it."""
+    written = plugin_dist("gini_x", GOOD, version="0.1")
+    egg = written.site / "gini_x-0.1-py3.11.egg-info"
+    written.dist_info.rename(egg)
+    (egg / "METADATA").rename(egg / "PKG-INFO")
+    found = scan([str(plugin_dist.site)])
+    assert [(e.name, e.value, e.version) for e in found.entry_points] == [
+        ("gini_x", "gini_x", "0.1")
+    ]
+    assert found.versions == {"gini-x": "0.1"}
+
+
+def test_entry_point_extras_are_not_part_of_the_value(plugin_dist):
+    """``mod:attr [extra1]`` names the object ``mod:attr``; the extras spec is dropped."""
+    plugin_dist(
+        "alpha",
+        GOOD,
+        entry_points={
+            "gini_host.plugins": {"alpha": "alpha:hello [fancy]", "beta": "alpha [a, b]"}
+        },
+    )
+    found = scan([str(plugin_dist.site)])
+    assert [(e.name, e.value) for e in found.entry_points] == [
+        ("alpha", "alpha:hello"),
+        ("beta", "alpha"),
+    ]
