@@ -5,8 +5,9 @@ This package imports nothing from the kernel or the CLI, so it can be used on it
 
 from gini_host.stages.context import ContextKey, RunState, StageContext
 from gini_host.stages.control import RunControl, RunInterrupted
-from gini_host.stages.executors import EXECUTORS, RunObserver, RunOptions, execute
+from gini_host.stages.executors import EXECUTORS, RunOptions, execute
 from gini_host.stages.manager import StageManager
+from gini_host.stages.observers import ObserverError, RunObserver
 from gini_host.stages.pipeline import Pipeline, PipelineSpec
 from gini_host.stages.registry import StageRegistry
 from gini_host.stages.results import ErrorInfo, PipelineResult, StageResult, StageStatus
@@ -16,6 +17,7 @@ __all__ = [
     "EXECUTORS",
     "ContextKey",
     "ErrorInfo",
+    "ObserverError",
     "Pipeline",
     "PipelineResult",
     "PipelineSpec",

@@ -10,7 +10,7 @@ import importlib
 import pickle
 import sys
 import threading
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any, Generic, TypeVar, cast, final, overload
 
@@ -21,7 +21,7 @@ if TYPE_CHECKING:
 
     from gini_host.stages.stage import Stage
 
-__all__ = ["ContextKey", "RunState", "SharedStore", "StageContext"]
+__all__ = ["ContextKey", "ResultsView", "RunState", "SharedStore", "StageContext"]
 
 T = TypeVar("T")
 D = TypeVar("D")
@@ -132,6 +132,39 @@ class SharedStore:
         return f"no value for {key!r}; keys written so far: {known}"
 
 
+@final
+class ResultsView(Mapping[str, Any]):
+    """``ctx.results``: a read-only, live view of the return values of finished stages.
+
+    Iterating it is safe while parallel stages finish: it iterates over a snapshot of the ids
+    taken when the iteration starts (``list(dict)`` is one C call, atomic under the GIL), so
+    the loop recording a result meanwhile cannot raise "dictionary changed size during
+    iteration", as a plain dict view did. Values are never removed during a run, so every id
+    of the snapshot can be looked up. Lookups cost what a dict lookup does; nothing is copied
+    per stage.
+    """
+
+    __slots__ = ("_values",)
+
+    def __init__(self, values: dict[str, Any]) -> None:
+        self._values = values
+
+    def __getitem__(self, stage_id: str) -> Any:
+        return self._values[stage_id]
+
+    def __contains__(self, stage_id: object) -> bool:
+        return stage_id in self._values
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(list(self._values))
+
+    def __len__(self) -> int:
+        return len(self._values)
+
+    def __repr__(self) -> str:
+        return f"ResultsView({self._values.copy()!r})"
+
+
 class RunState:
     """State shared by every stage of one pipeline run."""
 
@@ -142,10 +175,13 @@ class RunState:
         self.dry_run = dry_run
         self.host = host
         self.store = SharedStore()
-        #: Return values of finished stages, by stage id; written only by the scheduling loop.
+        #: Return values of finished stages, by stage id; written only by the scheduling loop
+        #: (or ``StageManager.execute_stage``), never removed.
         self.values: dict[str, Any] = {}
-        self.results: Mapping[str, Any] = MappingProxyType(self.values)
-        #: Set when the whole run is cancelled (signal, fail-fast with running stages).
+        self.results: Mapping[str, Any] = ResultsView(self.values)
+        #: Set when the whole run is cancelled (``RunControl.cancel``: a signal, another
+        #: thread, a KeyboardInterrupt in a stage). Fail-fast does not set it: it starts
+        #: nothing new and lets running stages finish.
         self.cancelled = threading.Event()
 
 

@@ -7,7 +7,9 @@ from the host's recipe (workers that join later boot it too), and the run is ref
 worker lacks a plugin or has another version of one.
 
 Like ``processes``, this is the ``threads`` strategy where a thread supervises each running
-stage: every attempt is one Dask future, so retries, failure policy and tag limits are the
+stage (:class:`~gini_host.stages.remote.RemoteStrategy`): every attempt is one Dask future
+under a key of its own (a retry reusing the key got the failed attempt's outcome back from
+the scheduler without running), so retries, failure policy and tag limits are the
 scheduling loop's, unchanged. The loop submits a stage when it is ready, not the whole plan
 as one graph: a graph would start stages that fail-fast must not start after a failure, and
 would put tag limits out of the loop's reach. On a 20-stage graph of 50 ms stages, a
@@ -16,26 +18,24 @@ ready-only submission measured 0.72 s against 0.65 s for ``client.get`` of the w
 ``KilledWorker`` fails the stage as a crashed worker, a timeout cancels the future and fails
 the attempt with ``StageTimeoutError``, a cancelled run cancels the futures of running stages
 (which end ``cancelled``). Dask cannot interrupt a task already running on a worker thread: it
-is abandoned, its result discarded.
+is abandoned, its result discarded; a timed-out attempt may thus still run beside its retry.
+
+The worker plugin is idempotent and named after a hash of the boot data: runs on one client
+with the same plugin set reuse the workers' booted hosts instead of booting them again.
 """
 
 from __future__ import annotations
 
 import hashlib
 import threading
+import uuid
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from gini_host.errors import ExecutorError, StageTimeoutError, WorkerCrashed
 from gini_host.stages.context import StageContext
 from gini_host.stages.control import RunInterrupted
-from gini_host.stages.remote import (
-    CallBuilder,
-    WorkerSide,
-    check_plan,
-    host_boot,
-    plugin_mismatch,
-)
-from gini_host.stages.strategies import StageJob, ThreadStrategy
+from gini_host.stages.remote import Fingerprint, RemoteStrategy, plugin_mismatch
+from gini_host.stages.worker import WorkerSide
 
 try:
     import dask
@@ -47,7 +47,6 @@ except ImportError as exc:  # pragma: no cover - exercised only without the extr
     ) from None
 
 if TYPE_CHECKING:
-    from gini_host.stages.context import RunState
     from gini_host.stages.pipeline import Pipeline
     from gini_host.stages.stage import Stage
 
@@ -76,7 +75,13 @@ def local_cluster(n_workers: int = 2) -> distributed.LocalCluster:
 
 
 class GiniWorkerPlugin(WorkerPlugin):
-    """Boots the plugin set once on each Dask worker, from the host recipe ``boot``."""
+    """Boots the plugin set once on each Dask worker, from the host recipe ``boot``.
+
+    Idempotent: registering it again under the same name (the hash of ``boot``: the same
+    plugin set) keeps the one the workers have, so each run does not boot every host anew.
+    """
+
+    idempotent = True
 
     def __init__(self, boot: bytes | None, fingerprint: tuple[tuple[str, str | None], ...]):
         self.boot = boot
@@ -123,7 +128,7 @@ def _run_on_worker(name: str, payload: bytes) -> bytes:
     return plugin.side.run(payload)
 
 
-class DaskStrategy(ThreadStrategy):
+class DaskStrategy(RemoteStrategy):
     """Runs each stage body as a Dask future, supervised by one thread per running stage.
 
     ``scheduler`` is the address of an existing cluster; ``client`` lends a connected
@@ -145,20 +150,13 @@ class DaskStrategy(ThreadStrategy):
         self._scheduler = scheduler
         self._client = client
         self._owned: list[Any] = []
-        self._calls: CallBuilder | None = None
         self._plugin_name = ""
         #: Stage id -> the future of its running attempt, and its context.
         self._futures: dict[str, tuple[distributed.Future[Any], StageContext]] = {}
         self._cancelled = False
 
-    def start(self, pipeline: Pipeline, run: RunState) -> None:
-        if run.dry_run:
-            return
-        problems = check_plan(pipeline, run.host)
-        if problems:
-            raise ExecutorError(self.name, problems)
-        boot, fingerprint = host_boot(run.host)
-        client = self._connect()
+    def _connect(self, pipeline: Pipeline, boot: bytes | None, fingerprint: Fingerprint) -> None:
+        client = self._client_for_run()
         self._plugin_name = "gini-host-" + hashlib.sha1(boot or b"").hexdigest()[:12]
         client.register_plugin(GiniWorkerPlugin(boot, fingerprint), name=self._plugin_name)
         verdicts = client.run(_worker_problem, self._plugin_name)
@@ -167,9 +165,8 @@ class DaskStrategy(ThreadStrategy):
             raise ExecutorError(self.name, refused)
         threads = sum(client.nthreads().values())
         self.capacity = self._max_threads = max(1, self._wanted or threads)
-        self._calls = CallBuilder(pipeline, run.host)
 
-    def _connect(self) -> distributed.Client:
+    def _client_for_run(self) -> distributed.Client:
         if self._client is None:
             if self._scheduler is not None:
                 self._client = distributed.Client(self._scheduler)
@@ -180,25 +177,15 @@ class DaskStrategy(ThreadStrategy):
             self._owned.insert(0, self._client)
         return self._client
 
-    def submit(self, job: StageJob, *, alone: bool) -> None:
-        if job.why is not None:
-            self._done.put(job.inline())
-        elif alone:
-            self._done.put(job.inline(self._attempt))
-        else:
-            self._dispatch(job)
-
-    def _run_job(self, job: StageJob) -> Any:
-        return job(self._attempt)
-
     def _attempt(self, stage: Stage, ctx: StageContext) -> Any:
         calls, client = self._calls, self._client
         assert calls is not None
         assert client is not None
         payload = calls.build(stage, ctx)
-        future = client.submit(
-            _run_on_worker, self._plugin_name, payload, pure=False, key=f"{stage.id}-{id(ctx)}"
-        )
+        # A key per attempt: Dask keeps a key's outcome while a future holds it, so a retry
+        # under the attempt's key got the failed outcome back without running (issue 7).
+        key = f"{stage.id}-{uuid.uuid4().hex}"
+        future = client.submit(_run_on_worker, self._plugin_name, payload, pure=False, key=key)
         self._futures[stage.id] = (future, ctx)
         try:
             reply = future.result(timeout=stage.timeout)

@@ -21,7 +21,7 @@ import os
 import time
 from typing import ClassVar
 
-from gini_host.stages.results import ErrorInfo, StageResult, StageStatus
+from gini_host.stages.results import StageResult
 from gini_host.stages.runner import run_stage_async
 from gini_host.stages.strategies import StageJob, ThreadStrategy
 
@@ -70,15 +70,18 @@ class AsyncStrategy(ThreadStrategy):
         # iteration's handle more per stage.
         try:
             result = await run_stage_async(job.stage, job.ctx, job.control)
-        except BaseException as exc:  # a KeyboardInterrupt inside the body
-            result = _interrupted(job, exc)
+        except BaseException as exc:
+            # run_stage_async gives every stage a result; as in ThreadStrategy._work, a job
+            # must never vanish, whatever happens.
+            result = StageResult.of_failure(job.stage, exc)
         del self._tasks[job.stage.id]
         self._arrived(result)
 
     def _task_done(self, job: StageJob, task: asyncio.Task[None]) -> None:
         # Only for tasks cancelled before their first step: their coroutine never ran.
         if self._tasks.pop(job.stage.id, None) is not None:
-            self._arrived(_interrupted(job, asyncio.CancelledError()))
+            reason = f"interrupted while running ({job.control.reason or 'cancelled'})"
+            self._arrived(StageResult.of_cancel(job.stage, reason, started_at=time.time()))
 
     def _arrived(self, result: StageResult) -> None:
         self._results.append(result)
@@ -139,25 +142,3 @@ class AsyncStrategy(ThreadStrategy):
             self._tasks.clear()
             loop.close()
 
-
-def _interrupted(job: StageJob, exc: BaseException) -> StageResult:
-    reason = job.control.reason or str(exc) or type(exc).__name__
-    if isinstance(exc, asyncio.CancelledError | KeyboardInterrupt):
-        return StageResult(
-            job.stage.id,
-            StageStatus.CANCELLED,
-            plugin=job.stage.plugin,
-            reason=f"interrupted while running ({reason})",
-            started_at=time.time(),
-            attempts=1,
-            optional=job.stage.optional,
-        )
-    return StageResult(
-        job.stage.id,
-        StageStatus.FAILED,
-        plugin=job.stage.plugin,
-        error=ErrorInfo.from_exception(exc),
-        exception=exc,
-        attempts=1,
-        optional=job.stage.optional,
-    )

@@ -14,7 +14,7 @@ import heapq
 import threading
 import time
 import uuid
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from graphlib import TopologicalSorter
 from typing import Any
 
@@ -22,17 +22,21 @@ import attrs
 
 from gini_host.stages.context import RunState, StageContext
 from gini_host.stages.control import RunControl, RunInterrupted
+from gini_host.stages.observers import ObserverGuard, RunObserver
 from gini_host.stages.pipeline import Pipeline
 from gini_host.stages.results import PipelineResult, StageResult, StageStatus
+from gini_host.stages.runner import DEFAULT_GRACE
 from gini_host.stages.stage import Stage
 from gini_host.stages.strategies import (
-    SequentialStrategy,
+    EXECUTORS,
     StageJob,
     Strategy,
-    ThreadStrategy,
+    StrategyFactory,
+    strategy_for,
 )
 
 __all__ = [
+    "DEFAULT_GRACE",
     "EXECUTORS",
     "RunObserver",
     "RunOptions",
@@ -42,45 +46,9 @@ __all__ = [
     "strategy_for",
 ]
 
-#: Makes the strategy of one run from ``max_workers`` (None: the strategy's default).
-StrategyFactory = Callable[[int | None], Strategy]
-
-
-def _async(max_workers: int | None) -> Strategy:
-    from gini_host.stages.eventloop import AsyncStrategy
-
-    return AsyncStrategy(max_workers)
-
-
-def _processes(max_workers: int | None) -> Strategy:
-    from gini_host.stages.processes import ProcessStrategy
-
-    return ProcessStrategy(max_workers)
-
-
-def _dask(max_workers: int | None) -> Strategy:
-    from gini_host.stages.dask import DaskStrategy
-
-    return DaskStrategy(max_workers)
-
-
-#: Executor name -> strategy factory taking ``max_workers``. The factories of the other three
-#: import their strategy when called: they cost nothing until chosen, and ``dask`` needs the
-#: optional extra ``gini-host[dask]``.
-EXECUTORS: dict[str, StrategyFactory] = {
-    "sequential": SequentialStrategy,
-    "threads": ThreadStrategy,
-    "async": _async,
-    "processes": _processes,
-    "dask": _dask,
-}
-
 # Enum members as module constants: ``StageStatus.X`` costs ~90 ns a lookup on Python 3.11,
 # which the per-stage path paid several times (see docs/performance.md).
 _SUCCEEDED, _FAILED, _CANCELLED = StageStatus.SUCCEEDED, StageStatus.FAILED, StageStatus.CANCELLED
-
-#: How long running stages get to notice ``ctx.cancelled`` before they are marked cancelled.
-DEFAULT_GRACE = 2.0
 
 
 class _PlannedSorter(TopologicalSorter[str]):
@@ -95,18 +63,12 @@ class _PlannedSorter(TopologicalSorter[str]):
         return None
 
 
+#: Nobody observes the run: no observer call is made.
+_UNOBSERVED = RunObserver()
+
+
 def new_run_id() -> str:
     return uuid.uuid4().hex[:12]
-
-
-@attrs.frozen(slots=True)
-class RunObserver:
-    """Callbacks the loop makes from its own thread; None means nobody listens (no call)."""
-
-    pipeline_start: Callable[[Pipeline, str], None] | None = None
-    stage_start: Callable[[Stage, StageContext], None] | None = None
-    stage_finish: Callable[[Stage, StageResult], None] | None = None
-    pipeline_finish: Callable[[Pipeline, PipelineResult], None] | None = None
 
 
 def _check_limits(instance: object, attribute: object, value: Mapping[str, int]) -> None:
@@ -117,7 +79,9 @@ def _check_limits(instance: object, attribute: object, value: Mapping[str, int])
 
 @attrs.frozen(slots=True)
 class RunOptions:
-    """How to run a plan: failure policy, dry run, concurrency limits by stage tag."""
+    """How to run a plan: failure policy, dry run, concurrency limits by stage tag, and the
+    ``grace`` a stage gets to stop once its ``ctx.cancelled`` is set (by a cancelled run,
+    or a timeout) before it is given up on."""
 
     keep_going: bool = False
     dry_run: bool = False
@@ -131,7 +95,7 @@ def execute(
     strategy: Strategy,
     *,
     options: RunOptions = RunOptions(),
-    observer: RunObserver = RunObserver(),
+    observer: RunObserver = _UNOBSERVED,
     control: RunControl | None = None,
     host: Any = None,
     run_id: str | None = None,
@@ -140,6 +104,8 @@ def execute(
     """Run ``pipeline`` on ``strategy`` and return every stage's result.
 
     ``run`` lets a caller share a store and earlier results; its ``dry_run`` is overridden.
+    Raises :class:`~gini_host.stages.observers.ObserverError` (carrying the result) after
+    the run when an observer raised during it.
     """
     if run is None:
         run = RunState(run_id or new_run_id(), dry_run=options.dry_run, host=host)
@@ -164,7 +130,10 @@ class _Loop:
         self.pipeline = pipeline
         self.strategy = strategy
         self.options = options
-        self.observer = observer
+        self.observers = ObserverGuard(observer)
+        # Checked on the hot path without the guard's indirection (guarded where called).
+        self.stage_start = observer.stage_start
+        self.stage_finish = observer.stage_finish
         self.control = control
         self.run_state = run
         self.results: dict[str, StageResult] = {}
@@ -189,9 +158,8 @@ class _Loop:
             self.strategy.close()
             raise
         self.control.attach(self.run_state, self.strategy.wake)
-        if self.observer.pipeline_start is not None:
-            self.observer.pipeline_start(self.pipeline, self.run_state.run_id)
         try:
+            self.observers.pipeline_start(self.pipeline, self.run_state.run_id)
             self._schedule_all()
         except (RunInterrupted, KeyboardInterrupt) as exc:
             self.control.cancel(str(exc) or type(exc).__name__)
@@ -209,9 +177,8 @@ class _Loop:
             dry_run=self.options.dry_run,
             interrupted=self.control.cancelled,
         )
-        if self.observer.pipeline_finish is not None:
-            self.observer.pipeline_finish(self.pipeline, result)
-        return result
+        self.observers.pipeline_finish(self.pipeline, result)
+        return self.observers.check(result)
 
     def _schedule_all(self) -> None:
         sorter = self.sorter
@@ -251,7 +218,7 @@ class _Loop:
             if (
                 self.blocked or self.stop_reason is not None or self.control.reason is not None
             ) and (verdict := self._why_not_run(sid)) is not None:
-                self._record(self._unstarted(stage, *verdict))
+                self._record(StageResult.not_started(stage, *verdict))
                 self.sorter.done(sid)
                 self._push_ready(ready)
                 continue
@@ -285,15 +252,16 @@ class _Loop:
         self.running[stage.id] = ctx
         self.started[stage.id] = time.perf_counter()  # for stages abandoned on cancel
         self.control.started(ctx)
-        if self.observer.stage_start is not None:
-            self.observer.stage_start(stage, ctx)
+        if self.stage_start is not None:
+            self.observers.stage_start(stage, ctx)
+        grace = self.options.grace
         if self.options.dry_run:
             # A dry run describes, one stage at a time, here: no body runs anywhere.
-            job = StageJob(stage, ctx, self.control, self.pipeline.why(stage.id), False)
+            job = StageJob(stage, ctx, self.control, self.pipeline.why(stage.id), False, grace)
             self.strategy.submit(job, alone=True)
         else:
             self.strategy.submit(
-                StageJob(stage, ctx, self.control, None, self.on_main_thread), alone=alone
+                StageJob(stage, ctx, self.control, None, self.on_main_thread, grace), alone=alone
             )
 
     def _finish(self, result: StageResult) -> None:
@@ -320,8 +288,11 @@ class _Loop:
                     f"not started: the run stopped after {sid} failed (fail-fast; "
                     "keep_going runs independent stages)"
                 )
-        if self.observer.stage_finish is not None:
-            self.observer.stage_finish(self.pipeline.stages[sid], result)
+        if self.stage_finish is not None:
+            try:
+                self.stage_finish(self.pipeline.stages[sid], result)
+            except BaseException as exc:
+                self.observers.failed("gini_stage_finish", exc)
 
     # -- concurrency limits by tag ------------------------------------------------------------
 
@@ -364,15 +335,12 @@ class _Loop:
             ctx.cancel()
             ran = now - self.started.get(sid, now)
             self._record(
-                StageResult(
-                    sid,
-                    StageStatus.CANCELLED,
-                    plugin=ctx.stage.plugin,
-                    reason=f"cancelled while running ({self.control.reason})",
+                StageResult.of_cancel(
+                    ctx.stage,
+                    f"cancelled while running ({self.control.reason})",
                     started_at=now_wall - ran,
                     duration=ran,
                     attempts=1,
-                    optional=ctx.stage.optional,
                 )
             )
         self.running.clear()
@@ -386,22 +354,5 @@ class _Loop:
                 StageStatus.CANCELLED,
                 f"not started: run cancelled ({self.control.reason})",
             )
-            self._record(self._unstarted(stage, *verdict))
+            self._record(StageResult.not_started(stage, *verdict))
 
-    def _unstarted(self, stage: Stage, status: StageStatus, reason: str) -> StageResult:
-        return StageResult(
-            stage.id, status, plugin=stage.plugin, reason=reason, optional=stage.optional
-        )
-
-
-def strategy_for(executor: str | StrategyFactory, max_workers: int | None) -> Strategy:
-    """The strategy registered under ``executor`` (or made by it, when it is a factory,
-    e.g. one bound to a long-lived worker pool); KeyError lists the known names."""
-    if callable(executor):
-        return executor(max_workers)
-    try:
-        factory = EXECUTORS[executor]
-    except KeyError:
-        known = ", ".join(sorted(EXECUTORS))
-        raise KeyError(f"unknown executor {executor!r}; known: {known}") from None
-    return factory(max_workers)

@@ -15,19 +15,19 @@ import pluggy
 from gini_host import hookspecs
 from gini_host.errors import PipelineError, PipelineProblem, UnknownStageError, UsageError
 from gini_host.markers import PROJECT_NAME
-from gini_host.stages.context import RunState
+from gini_host.stages.context import RunState, StageContext
 from gini_host.stages.control import RunControl
 from gini_host.stages.executors import (
-    RunObserver,
     RunOptions,
     StrategyFactory,
     execute,
     new_run_id,
     strategy_for,
 )
+from gini_host.stages.observers import RunObserver
 from gini_host.stages.pipeline import Pipeline, PipelineSpec, build_pipeline, suggest
 from gini_host.stages.registry import StageRegistry
-from gini_host.stages.results import PipelineResult, StageResult
+from gini_host.stages.results import PipelineResult, StageResult, StageStatus
 from gini_host.stages.runner import run_stage
 from gini_host.stages.stage import Stage
 
@@ -194,10 +194,19 @@ class StageManager:
     ) -> PipelineResult:
         """Run ``pipeline`` and return every stage's result (never raises for stage failures).
 
-        ``context`` is the shared run state to use (a fresh one when None); ``control`` lets
+        ``context`` is the shared run state to use (a fresh one when None); a ``host`` given
+        with it becomes its host, unless it has another (ValueError). ``control`` lets
         another thread or a signal handler cancel the run. ``executor`` is a name of
         :data:`~gini_host.stages.executors.EXECUTORS` or a factory taking ``max_workers``.
+        An observer hook that raised is raised after the run, as one
+        :class:`~gini_host.stages.observers.ObserverError` carrying the result.
         """
+        if context is not None and host is not None and context.host is not host:
+            if context.host is not None:
+                raise ValueError(
+                    f"context= belongs to host {context.host!r}, not to host= {host!r}"
+                )
+            context.host = host
         try:
             strategy = strategy_for(executor, max_workers)
         except KeyError as exc:
@@ -227,12 +236,10 @@ class StageManager:
         config: Mapping[str, Any] | None = None,
     ) -> StageResult:
         """Run one stage alone (its requirements are not run; use a pipeline for that)."""
-        from gini_host.stages.context import StageContext
-
         stage = self.registry.get(stage_id)
         run = context or RunState(new_run_id())
         result = run_stage(stage, StageContext(stage, run, config))
-        if result.ok and result.status.value == "succeeded":
+        if result.status is StageStatus.SUCCEEDED:
             run.values[stage_id] = result.value
         return result
 

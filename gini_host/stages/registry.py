@@ -41,13 +41,6 @@ class StageRegistry:
                 del self._stages[stage_id]
         return ids
 
-    def replace(self, stage: Stage) -> None:
-        """Swap a registered stage for an evolved copy (same id and owner)."""
-        with self._lock:
-            if stage.id not in self._stages:
-                raise KeyError(stage.id)
-            self._stages[stage.id] = stage
-
     def get(self, stage_id: str) -> Stage:
         return self._stages[stage_id]
 

@@ -1,11 +1,14 @@
-"""What crosses between the host process and a process that runs one of its stages.
+"""What crosses between the host process and a process that runs one of its stages: the
+protocol, and its host side (the worker side is :mod:`gini_host.stages.worker`).
 
-Used by the ``processes`` and ``dask`` executors alike. The rules (docs/operators.md):
+Used by the ``processes`` and ``dask`` executors alike, through :class:`RemoteStrategy`. The
+rules (docs/operators.md):
 
 - **Stages are found, never pickled.** A worker boots its own host from the run's
   :class:`~gini_host.recipe.HostRecipe` and looks the stage up by id; without a host (a bare
   ``StageManager``), the stage function is imported by ``module:qualname``, so it must be a
-  module-level function. Closures and lambdas are refused before the run starts.
+  module-level function. Closures and lambdas are refused before the run starts (dry runs
+  included, so that a dry run says whether the real one would start).
 - **What crosses must pickle**, and a value that does not fails its stage with a
   :class:`~gini_host.errors.BoundaryError` naming the stage and the value: the stage's config,
   the results of the stages it requires (``ctx.results`` in a worker holds those, plus results
@@ -20,42 +23,47 @@ from __future__ import annotations
 
 import importlib
 import pickle
-import traceback
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any, final
 
 import attrs
 
-from gini_host.errors import BoundaryError
-from gini_host.stages.context import RunState, StageContext
+from gini_host.errors import BoundaryError, ExecutorError
+from gini_host.stages.context import StageContext
 from gini_host.stages.results import ErrorInfo
-from gini_host.stages.runner import call_body
+from gini_host.stages.runner import BodyCall
 from gini_host.stages.stage import Stage
+from gini_host.stages.strategies import ThreadStrategy
 
 if TYPE_CHECKING:
+    from gini_host.stages.context import RunState
     from gini_host.stages.pipeline import Pipeline
 
 __all__ = [
     "CallBuilder",
+    "Fingerprint",
+    "RemoteStrategy",
     "StageCall",
     "StageReply",
-    "WorkerSide",
     "check_plan",
     "function_ref",
     "host_boot",
     "plugin_mismatch",
 ]
 
-_TO_WORKER = "to the worker"
-_TO_HOST = "back to the host"
-_PROTOCOL = pickle.HIGHEST_PROTOCOL
+#: The active plugins and their versions, in load order: what a worker must match.
+Fingerprint = tuple[tuple[str, str | None], ...]
+
+TO_WORKER = "to the worker"
+TO_HOST = "back to the host"
+PICKLE_PROTOCOL = pickle.HIGHEST_PROTOCOL
 
 
 def _unresolved(ctx: StageContext) -> None:
     raise RuntimeError(f"stage {ctx.stage_id}: function not resolved in this worker")
 
 
-def _cause(exc: BaseException) -> str:
+def describe_cause(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {exc}"
 
 
@@ -69,13 +77,13 @@ def function_ref(function: Callable[..., Any]) -> tuple[str, str] | None:
     if "<locals>" in qualname or "<lambda>" in qualname:
         return None
     try:
-        resolved = _resolve(module, qualname)
+        resolved = resolve_function(module, qualname)
     except Exception:
         return None
     return (module, qualname) if resolved is function else None
 
 
-def _resolve(module: str, qualname: str) -> Callable[..., Any]:
+def resolve_function(module: str, qualname: str) -> Callable[..., Any]:
     target: Any = importlib.import_module(module)
     for part in qualname.split("."):
         target = getattr(target, part)
@@ -169,17 +177,6 @@ class StageReply:
     crossing: tuple[str, str] | None = None
 
 
-class _SentResults(dict[str, Any]):
-    """``ctx.results`` in a worker: a missing id says which results cross, not just KeyError."""
-
-    def __missing__(self, key: str) -> Any:
-        raise KeyError(
-            f"{key!r}: in a worker process, ctx.results holds only the results of the stages "
-            f"this stage requires ({', '.join(sorted(self)) or 'none'}); add {key!r} to its "
-            "requires"
-        )
-
-
 @final
 class CallBuilder:
     """Host side, one per run: builds each attempt's :class:`StageCall`, applies replies."""
@@ -212,7 +209,7 @@ class CallBuilder:
                     function_ref(stage.function),
                 )
             self._specs[sid] = spec
-        config = _dumps(dict(ctx.config), sid, "its config", _TO_WORKER)
+        config = _dumps(dict(ctx.config), sid, "its config", TO_WORKER)
         return pickle.dumps(
             StageCall(
                 sid,
@@ -223,7 +220,7 @@ class CallBuilder:
                 self._results(sid, ctx.results),
                 self._store(sid, ctx),
             ),
-            _PROTOCOL,
+            PICKLE_PROTOCOL,
         )
 
     def _results(self, sid: str, results: Mapping[str, Any]) -> tuple[tuple[str, bytes], ...]:
@@ -234,7 +231,7 @@ class CallBuilder:
         for dep in wanted:
             data = self._pickled.get(dep)
             if data is None:
-                data = _dumps(results[dep], sid, f"results[{dep!r}]", _TO_WORKER)
+                data = _dumps(results[dep], sid, f"results[{dep!r}]", TO_WORKER)
                 if dep in plan:
                     self._pickled[dep] = data
             sent.append((dep, data))
@@ -247,7 +244,7 @@ class CallBuilder:
         plan = self.pipeline.stages
         ancestors = self._ancestors_of(sid)
         return tuple(
-            (_dumps((key, value), sid, f"shared-store value ctx[{key!r}]", _TO_WORKER), writer)
+            (_dumps((key, value), sid, f"shared-store value ctx[{key!r}]", TO_WORKER), writer)
             for key, value, writer in entries
             if writer not in plan or writer in ancestors
         )
@@ -274,26 +271,26 @@ class CallBuilder:
                 key, value = pickle.loads(blob)
             except Exception as exc:
                 raise BoundaryError(
-                    stage.id, "a shared-store write", _TO_HOST, _cause(exc)
+                    stage.id, "a shared-store write", TO_HOST, describe_cause(exc)
                 ) from exc
             ctx[key] = value
         if reply.crossing is not None:
             what, why = reply.crossing
-            raise BoundaryError(stage.id, what, _TO_HOST, why)
+            raise BoundaryError(stage.id, what, TO_HOST, why)
         if reply.error is not None:
             raise _rebuild_exception(reply)
         assert reply.value is not None
         try:
             return pickle.loads(reply.value)
         except Exception as exc:
-            raise BoundaryError(stage.id, "its return value", _TO_HOST, _cause(exc)) from exc
+            raise BoundaryError(stage.id, "its return value", TO_HOST, describe_cause(exc)) from exc
 
 
 def _dumps(value: object, sid: str, what: str, direction: str) -> bytes:
     try:
-        return pickle.dumps(value, _PROTOCOL)
+        return pickle.dumps(value, PICKLE_PROTOCOL)
     except Exception as exc:
-        raise BoundaryError(sid, what, direction, _cause(exc)) from exc
+        raise BoundaryError(sid, what, direction, describe_cause(exc)) from exc
 
 
 class RemoteTraceback(Exception):
@@ -329,118 +326,36 @@ def _rebuild_exception(reply: StageReply) -> BaseException:
     return exc
 
 
-@final
-class WorkerSide:
-    """Worker side: the host booted from the recipe (once), and running calls against it."""
+class RemoteStrategy(ThreadStrategy):
+    """The ``threads`` strategy where each thread supervises a stage whose body runs in a
+    worker: every attempt is one exchange (:meth:`_attempt`), so retries, retry delays,
+    statuses, the failure policy and tag limits stay those of the one loop.
 
-    def __init__(self, boot: bytes | None) -> None:
-        self.host: Any = None
-        if boot is not None:
-            recipe = pickle.loads(boot)
-            self.host = recipe.build()
-        self._stages: dict[tuple[str, tuple[str, str] | None], Stage] = {}
+    Subclasses say how to reach workers (:meth:`_connect`) and how one attempt is made there.
+    """
 
-    @property
-    def fingerprint(self) -> tuple[tuple[str, str | None], ...]:
-        if self.host is None:
-            return ()
-        return tuple((p.name, p.version) for p in self.host.active_plugins())
+    def __init__(self, max_workers: int | None = None) -> None:
+        super().__init__(max_workers)
+        self._calls: CallBuilder | None = None
 
-    def shutdown(self) -> None:
-        if self.host is not None:
-            self.host.shutdown()
+    def start(self, pipeline: Pipeline, run: RunState) -> None:
+        problems = check_plan(pipeline, run.host)
+        if problems:
+            raise ExecutorError(self.name, problems)
+        if run.dry_run:
+            return  # describers run here: no worker is needed
+        self._connect(pipeline, *host_boot(run.host))
+        self._calls = CallBuilder(pipeline, run.host)
 
-    def run(self, data: bytes) -> bytes:
-        """Run one call, catching everything: the reply says what happened."""
-        call: StageCall = pickle.loads(data)
-        try:
-            stage = self._stage(call)
-            run = self._run_state(call)
-            config = self._load(call.config, call.stage_id, "its config")
-        except BoundaryError as exc:
-            return _reply_error(exc)
-        except Exception as exc:
-            return _reply_error(exc)
-        ctx = StageContext(stage, run, config)
-        try:
-            value = call_body(stage, ctx)
-        except BaseException as exc:
-            return _reply_error(exc, _writes(run, stage.id))
-        writes = _writes(run, stage.id)
-        if isinstance(writes, StageReply):
-            return pickle.dumps(writes, _PROTOCOL)
-        try:
-            pickled = pickle.dumps(value, _PROTOCOL)
-        except Exception as exc:
-            return pickle.dumps(
-                StageReply(writes=writes, crossing=("its return value", _cause(exc))), _PROTOCOL
-            )
-        return pickle.dumps(StageReply(value=pickled, writes=writes), _PROTOCOL)
+    def _body_call(self) -> BodyCall:
+        return self._attempt
 
-    def _stage(self, call: StageCall) -> Stage:
-        cache_key = (call.stage_id, call.ref)
-        stage = self._stages.get(cache_key)
-        if stage is not None:
-            return stage
-        if call.spec is None:
-            if self.host is None:
-                raise LookupError(f"stage {call.stage_id!r}: this worker has no host")
-            stage = self.host.stage_manager.get_stage(call.stage_id)
-        elif call.ref is None:
-            raise LookupError(f"stage {call.stage_id!r}: its function has no import name")
-        else:
-            stage = attrs.evolve(call.spec, function=_resolve(*call.ref))
-        assert stage is not None
-        self._stages[cache_key] = stage
-        return stage
+    def _connect(self, pipeline: Pipeline, boot: bytes | None, fingerprint: Fingerprint) -> None:
+        """Reach workers booting ``boot`` to run ``pipeline`` (refuse with ExecutorError when
+        they cannot)."""
+        raise NotImplementedError
 
-    def _run_state(self, call: StageCall) -> RunState:
-        run = RunState(call.run_id, host=self.host)
-        values = _SentResults(
-            (sid, self._load(blob, call.stage_id, f"results[{sid!r}]"))
-            for sid, blob in call.results
-        )
-        run.values = values
-        run.results = values  # the stage only reads it; _SentResults explains a missing id
-        for blob, writer in call.store:
-            key, value = self._load(blob, call.stage_id, "a shared-store value")
-            run.store.set(key, value, writer)
-        return run
+    def _attempt(self, stage: Stage, ctx: StageContext) -> Any:
+        """One attempt of ``stage`` in a worker: its value, or raise what it raised."""
+        raise NotImplementedError
 
-    @staticmethod
-    def _load(blob: bytes, sid: str, what: str) -> Any:
-        try:
-            return pickle.loads(blob)
-        except Exception as exc:
-            raise BoundaryError(sid, what, _TO_WORKER, _cause(exc)) from exc
-
-
-def _writes(run: RunState, sid: str) -> tuple[bytes, ...] | StageReply:
-    """The store entries this stage wrote, each pickled; or a reply naming one that won't."""
-    writes = []
-    for key, value, writer in run.store.entries():
-        if writer != sid:
-            continue
-        try:
-            writes.append(pickle.dumps((key, value), _PROTOCOL))
-        except Exception as exc:
-            return StageReply(
-                writes=tuple(writes),
-                crossing=(f"shared-store value ctx[{key!r}]", _cause(exc)),
-            )
-    return tuple(writes)
-
-
-def _reply_error(exc: BaseException, writes: tuple[bytes, ...] | StageReply = ()) -> bytes:
-    if isinstance(writes, StageReply):  # the error wins; the unpicklable write is lost
-        writes = writes.writes
-    info = ErrorInfo(
-        type=type(exc).__qualname__,
-        message=str(exc) or type(exc).__qualname__,
-        traceback="".join(traceback.format_exception(exc)),
-    )
-    try:
-        pickled: bytes | None = pickle.dumps(exc, _PROTOCOL)
-    except Exception:
-        pickled = None
-    return pickle.dumps(StageReply(error=info, exception=pickled, writes=writes), _PROTOCOL)

@@ -9,11 +9,15 @@ from __future__ import annotations
 import enum
 import traceback
 from collections.abc import Iterator, Mapping
-from typing import Any
+from types import MappingProxyType
+from typing import TYPE_CHECKING, Any
 
 import attrs
 
 from gini_host.errors import RunCancelled, StageFailure
+
+if TYPE_CHECKING:
+    from gini_host.stages.stage import Stage
 
 __all__ = ["ErrorInfo", "PipelineResult", "StageResult", "StageStatus"]
 
@@ -69,6 +73,69 @@ class StageResult:
     optional: bool = False
     exception: BaseException | None = attrs.field(default=None, repr=False, eq=False)
 
+    @classmethod
+    def of_failure(
+        cls,
+        stage: Stage,
+        exc: BaseException,
+        *,
+        started_at: float | None = None,
+        duration: float = 0.0,
+        attempts: int = 1,
+    ) -> StageResult:
+        """``failed`` with ``exc`` as its error (kept as ``exception``)."""
+        return cls(
+            stage.id,
+            StageStatus.FAILED,
+            plugin=stage.plugin,
+            error=ErrorInfo.from_exception(exc),
+            started_at=started_at,
+            duration=duration,
+            attempts=attempts,
+            optional=stage.optional,
+            exception=exc,
+        )
+
+    @classmethod
+    def of_cancel(
+        cls,
+        stage: Stage,
+        reason: str,
+        *,
+        started_at: float | None = None,
+        duration: float = 0.0,
+        attempts: int = 0,
+        last_error: BaseException | None = None,
+    ) -> StageResult:
+        """``cancelled`` for ``reason``; ``last_error`` is the error of a failed attempt that
+        was to be retried."""
+        return cls(
+            stage.id,
+            StageStatus.CANCELLED,
+            plugin=stage.plugin,
+            error=ErrorInfo.from_exception(last_error) if last_error is not None else None,
+            reason=reason,
+            started_at=started_at,
+            duration=duration,
+            attempts=attempts,
+            optional=stage.optional,
+            exception=last_error,
+        )
+
+    @classmethod
+    def not_started(cls, stage: Stage, status: StageStatus, reason: str) -> StageResult:
+        """A stage that never ran: ``skipped`` or ``cancelled``, and why."""
+        return cls(stage.id, status, plugin=stage.plugin, reason=reason, optional=stage.optional)
+
+    @property
+    def detail(self) -> str:
+        """Why the stage ended as it did, on one line: the error of a failure (``Type: first
+        line``), else the reason of a skip or cancellation, else ``""``. What the summary
+        table, ``assert_statuses`` and the CLI show next to the status."""
+        if self.error is not None:
+            return self.error.one_line()
+        return self.reason or ""
+
     @property
     def ok(self) -> bool:
         """True unless this result fails the pipeline (an optional stage's failure does not)."""
@@ -77,13 +144,18 @@ class StageResult:
         return self.status is not StageStatus.CANCELLED
 
 
+def _read_only(results: Mapping[str, StageResult]) -> Mapping[str, StageResult]:
+    return MappingProxyType(dict(results))
+
+
 @attrs.frozen(slots=True, eq=False)
 class PipelineResult(Mapping[str, StageResult]):
     """Read-only mapping from stage id to :class:`StageResult`, in plan order."""
 
     pipeline: str
     run_id: str
-    results: Mapping[str, StageResult]
+    #: Read-only: a copy of the mapping given, behind a ``MappingProxyType``.
+    results: Mapping[str, StageResult] = attrs.field(converter=_read_only)
     started_at: float
     duration: float
     dry_run: bool = False
@@ -146,8 +218,7 @@ class PipelineResult(Mapping[str, StageResult]):
             if result.status is StageStatus.CANCELLED:
                 cancelled.append(stage_id)
             elif not result.ok:
-                message = result.error.one_line() if result.error else (result.reason or "")
-                failure = StageFailure(stage_id, result.plugin, message)
+                failure = StageFailure(stage_id, result.plugin, result.detail)
                 failure.__cause__ = result.exception
                 errors.append(failure)
         if cancelled or self.interrupted:

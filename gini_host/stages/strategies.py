@@ -3,7 +3,8 @@
 A strategy only runs jobs and hands back their results; the one scheduling loop in
 :mod:`gini_host.stages.executors` decides what runs when. Kedro's runners taught the shape:
 strategies are small, the loop is shared. The other strategies (``async``, ``processes``,
-``dask``) live in modules of their own and follow the same protocol.
+``dask``) live in modules of their own and follow the same protocol; :data:`EXECUTORS` names
+them all.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from __future__ import annotations
 import os
 import queue
 import threading
+from collections.abc import Callable
 from typing import TYPE_CHECKING, ClassVar, Protocol, final
 
 from gini_host.stages.results import StageResult
@@ -22,7 +24,15 @@ if TYPE_CHECKING:
     from gini_host.stages.pipeline import Pipeline
     from gini_host.stages.stage import Stage
 
-__all__ = ["SequentialStrategy", "StageJob", "Strategy", "ThreadStrategy"]
+__all__ = [
+    "EXECUTORS",
+    "SequentialStrategy",
+    "StageJob",
+    "Strategy",
+    "StrategyFactory",
+    "ThreadStrategy",
+    "strategy_for",
+]
 
 
 @final
@@ -32,9 +42,10 @@ class StageJob:
     In-process strategies call it (:meth:`__call__` on any thread, :meth:`inline` on the loop's
     own thread); strategies that run stages elsewhere read ``stage`` and ``ctx`` instead.
     ``why`` is set for a dry run (why the stage is in the plan): describe, never run.
+    ``grace`` is how long a timed-out body gets to stop before it is given up on.
     """
 
-    __slots__ = ("control", "ctx", "main", "stage", "why")
+    __slots__ = ("control", "ctx", "grace", "main", "stage", "why")
 
     def __init__(
         self,
@@ -43,6 +54,7 @@ class StageJob:
         control: RunControl,
         why: str | None,
         main: bool,
+        grace: float,
     ) -> None:
         self.stage = stage
         self.ctx = ctx
@@ -50,13 +62,14 @@ class StageJob:
         self.why = why
         #: The loop runs on the main thread, where a signal handler may interrupt a stage.
         self.main = main
+        self.grace = grace
 
     def __call__(self, call: BodyCall | None = None) -> StageResult:
         """Run the stage (or describe it, in a dry run) from the calling thread; ``call``
         makes each attempt elsewhere (a worker process), with the same retries."""
         if self.why is not None:
-            return describe_stage(self.stage, self.ctx, self.why)
-        return run_stage(self.stage, self.ctx, self.control, call)
+            return describe_stage(self.stage, self.ctx, self.why, self.control)
+        return run_stage(self.stage, self.ctx, self.control, call, self.grace)
 
     def inline(self, call: BodyCall | None = None) -> StageResult:
         """Run on the scheduling loop's own thread: on the main thread, a signal handler
@@ -67,7 +80,7 @@ class StageJob:
         control = self.control
         control.enter_inline()
         try:
-            return run_stage(self.stage, self.ctx, control, call)
+            return run_stage(self.stage, self.ctx, control, call, self.grace)
         finally:
             control.exit_inline()
 
@@ -139,6 +152,10 @@ class ThreadStrategy:
 
     Daemon threads, not ``ThreadPoolExecutor``: the latter joins its workers at interpreter
     exit, so one stage blocked forever would keep a cancelled host from exiting.
+
+    The strategies that run stage bodies elsewhere (``processes``, ``dask``) are this one with
+    :meth:`_body_call` overridden: a thread then supervises each running stage, whose attempts
+    it makes in a worker, so retries, statuses and the failure policy stay those of the loop.
     """
 
     name: ClassVar[str] = "threads"
@@ -158,9 +175,17 @@ class ThreadStrategy:
 
     def submit(self, job: StageJob, *, alone: bool) -> None:
         if alone:
-            self._done.put(job.inline())
+            self._done.put(job.inline(self._body_call()))
             return
         self._dispatch(job)
+
+    def _body_call(self) -> BodyCall | None:
+        """How each attempt of a stage body is made: here (None), or in a worker.
+
+        A method, not an attribute holding a bound method: that would be a reference cycle,
+        keeping each run's strategy (and its pipes) alive until the garbage collector runs.
+        """
+        return None
 
     def _dispatch(self, job: StageJob) -> None:
         """Hand ``job`` to a worker thread, starting one when none is idle."""
@@ -179,8 +204,8 @@ class ThreadStrategy:
         self._jobs.put(job)
 
     def _run_job(self, job: StageJob) -> StageResult:
-        """How a worker thread runs one job (subclasses run it elsewhere)."""
-        return job()
+        """How a worker thread runs one job."""
+        return job(self._body_call())
 
     def _work(self) -> None:
         while True:
@@ -190,9 +215,12 @@ class ThreadStrategy:
             assert isinstance(job, StageJob)
             try:
                 result = self._run_job(job)
-            finally:
-                with self._lock:
-                    self._idle += 1
+            except BaseException as exc:
+                # run_stage gives every stage a result; this is for the strategy's own errors.
+                # A job must never vanish with its thread: the loop would wait for it forever.
+                result = StageResult.of_failure(job.stage, exc)
+            with self._lock:
+                self._idle += 1
             self._deliver(result)
 
     def _deliver(self, result: StageResult) -> None:
@@ -221,3 +249,50 @@ class ThreadStrategy:
     def close(self) -> None:
         for _ in self._threads:
             self._jobs.put(_STOP)
+
+
+#: Makes the strategy of one run from ``max_workers`` (None: the strategy's default).
+StrategyFactory = Callable[[int | None], Strategy]
+
+
+def _async(max_workers: int | None) -> Strategy:
+    from gini_host.stages.eventloop import AsyncStrategy
+
+    return AsyncStrategy(max_workers)
+
+
+def _processes(max_workers: int | None) -> Strategy:
+    from gini_host.stages.processes import ProcessStrategy
+
+    return ProcessStrategy(max_workers)
+
+
+def _dask(max_workers: int | None) -> Strategy:
+    from gini_host.stages.dask import DaskStrategy
+
+    return DaskStrategy(max_workers)
+
+
+#: Executor name -> strategy factory taking ``max_workers``. The factories of the other three
+#: import their strategy when called: they cost nothing until chosen, and ``dask`` needs the
+#: optional extra ``gini-host[dask]``.
+EXECUTORS: dict[str, StrategyFactory] = {
+    "sequential": SequentialStrategy,
+    "threads": ThreadStrategy,
+    "async": _async,
+    "processes": _processes,
+    "dask": _dask,
+}
+
+
+def strategy_for(executor: str | StrategyFactory, max_workers: int | None) -> Strategy:
+    """The strategy registered under ``executor`` (or made by it, when it is a factory,
+    e.g. one bound to a long-lived worker pool); KeyError lists the known names."""
+    if callable(executor):
+        return executor(max_workers)
+    try:
+        factory = EXECUTORS[executor]
+    except KeyError:
+        known = ", ".join(sorted(EXECUTORS))
+        raise KeyError(f"unknown executor {executor!r}; known: {known}") from None
+    return factory(max_workers)

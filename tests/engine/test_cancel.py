@@ -7,7 +7,9 @@ import signal
 import threading
 import time
 from collections.abc import Iterator
+from pathlib import Path
 from types import FrameType
+from typing import Any
 
 import pytest
 
@@ -143,6 +145,52 @@ def test_stage_ignoring_cancel_is_marked_cancelled_after_grace() -> None:
     assert result["stubborn"].attempts == 1
     assert result["stubborn"].duration >= 0.5
     assert result["polite"].status is StageStatus.SUCCEEDED
+    assert result.interrupted
+
+
+def fails_leaving_a_marker(ctx: StageContext) -> None:
+    Path(ctx.config["marker"]).write_text("failed once")
+    raise ConnectionError("try again later")
+
+
+async def fails_leaving_a_marker_async(ctx: StageContext) -> None:
+    fails_leaving_a_marker(ctx)
+
+
+@pytest.mark.parametrize("body", [fails_leaving_a_marker, fails_leaving_a_marker_async])
+def test_cancel_during_retry_delay_cancels_the_stage(
+    manager: StageManager, executor: Any, body: Any, tmp_path: Path
+) -> None:
+    """A stage cancelled while it waits to retry ends ``cancelled`` at once, not ``failed``."""
+    manager.register_stage(stage(name="flaky", retries=1, retry_delay=30)(body))
+    marker = tmp_path / "failed"
+    control = RunControl()
+
+    def cancel() -> None:
+        deadline = time.monotonic() + 20
+        while not marker.exists():
+            assert time.monotonic() < deadline, "the first attempt never ran"
+            time.sleep(0.01)
+        time.sleep(0.1)  # the stage is in its retry delay now
+        control.cancel("operator said stop")
+
+    canceller = threading.Thread(target=cancel)
+    canceller.start()
+    began = time.monotonic()
+    result = manager.execute_pipeline(
+        manager.create_pipeline("p", ["flaky"]),
+        executor=executor,
+        control=control,
+        stage_config={"flaky": {"marker": str(marker)}},
+    )
+    canceller.join()
+    assert time.monotonic() - began < 15
+    flaky = result["flaky"]
+    assert flaky.status is StageStatus.CANCELLED
+    assert flaky.attempts == 1
+    assert "operator said stop" in (flaky.reason or "")
+    assert flaky.error is not None
+    assert flaky.error.message == "try again later"
     assert result.interrupted
 
 

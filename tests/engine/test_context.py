@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+import time
 from typing import Any
 
 import pytest
@@ -226,6 +227,38 @@ def test_parallel_stages_share_the_store_safely(manager: StageManager) -> None:
     )
     assert result["total"].status is StageStatus.SUCCEEDED
     assert result["total"].value == sum(range(32))
+
+
+def test_results_iterate_while_new_results_arrive() -> None:
+    """Iterating ``ctx.results`` is unaffected by results the loop records meanwhile."""
+    run = RunState("r")
+    run.values.update(a=1, b=2)
+    ctx = StageContext(stage(name="c")(lambda c: None), run)
+    seen = []
+    for sid, value in ctx.results.items():
+        run.values[f"{sid}-later"] = value  # what the loop does while a parallel stage iterates
+        seen.append(sid)
+    assert seen == ["a", "b"]
+    assert ctx.results["a-later"] == 1
+    assert len(ctx.results) == 4
+
+
+def test_parallel_stages_iterate_results_safely(manager: StageManager) -> None:
+    """A stage iterating ``ctx.results`` while parallel stages finish sees no error."""
+    for i in range(200):
+        manager.register_stage(stage(name=f"s{i}")(lambda ctx: time.sleep(0.001)))
+
+    @stage
+    def reader(ctx: StageContext) -> int:
+        end, laps = time.monotonic() + 0.5, 0
+        while time.monotonic() < end:
+            laps += sum(1 for sid in ctx.results if sid.startswith("s"))  # yields the GIL
+        return laps
+
+    manager.register_stage(reader)
+    plan = manager.create_pipeline("p", ["reader", *(f"s{i}" for i in range(200))])
+    result = manager.execute_pipeline(plan, executor="threads", max_workers=8)
+    assert result["reader"].status is StageStatus.SUCCEEDED, result["reader"].error
 
 
 def test_cancel_racing_first_poll_is_not_lost(monkeypatch: pytest.MonkeyPatch) -> None:

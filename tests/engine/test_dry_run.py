@@ -2,47 +2,94 @@
 
 from __future__ import annotations
 
+import sys
+from collections.abc import Iterator
+
 import pytest
 
 from gini_host import PipelineResult, StageContext, StageManager, StageStatus, stage
+from gini_host.errors import ExecutorError
 
 
 def _body_must_not_run(ctx: StageContext) -> None:
     raise AssertionError(f"{ctx.stage_id} body ran in a dry run")
 
 
+#: What the bodies of the disk plugin ran (in this process; none runs in a dry run anyway).
+RAN: list[str] = []
+
+
 @pytest.fixture
-def ran() -> list[str]:
-    return []
+def ran() -> Iterator[list[str]]:
+    RAN.clear()
+    yield RAN
+    RAN.clear()
+
+
+# The disk plugin: probe -> format -> mount, plus ``fsck`` that cannot be dry-run; and
+# ``report`` after fsck. Module-level, so that processes and dask can find them too.
+
+
+@stage
+def probe(ctx: StageContext) -> None:
+    """Find the disks."""
+    RAN.append("probe")
+
+
+@stage(requires="probe")
+def format(ctx: StageContext) -> None:
+    RAN.append("format")
+
+
+@format.dry_run
+def describe_format(ctx: StageContext) -> str:
+    assert ctx.dry_run
+    return f"would format {ctx.config.get('device', '?')}"
+
+
+@stage(requires="format")
+def mount(ctx: StageContext) -> None:
+    RAN.append("mount")
+
+
+@stage(requires="probe", supports_dry_run=False)
+def fsck(ctx: StageContext) -> None:
+    RAN.append("fsck")
+
+
+@stage(requires="fsck")
+def report(ctx: StageContext) -> None:
+    RAN.append("report")
 
 
 def _disk_plugin(manager: StageManager, ran: list[str]) -> None:
-    """probe -> format -> mount, plus ``fsck`` that cannot be dry-run, in plugin ``disk``."""
-
-    @stage
-    def probe(ctx: StageContext) -> None:
-        """Find the disks."""
-        ran.append("probe")
-
-    @stage(requires="probe")
-    def format(ctx: StageContext) -> None:
-        ran.append("format")
-
-    @format.dry_run
-    def describe_format(ctx: StageContext) -> str:
-        assert ctx.dry_run
-        return f"would format {ctx.config.get('device', '?')}"
-
-    @stage(requires="format")
-    def mount(ctx: StageContext) -> None:
-        ran.append("mount")
-
-    @stage(requires="probe", supports_dry_run=False)
-    def fsck(ctx: StageContext) -> None:
-        ran.append("fsck")
-
     for s in (probe, format, mount, fsck):
         manager.register_stage(s, plugin="disk")
+
+
+@stage
+def shaky(ctx: StageContext) -> None:
+    _body_must_not_run(ctx)
+
+
+@shaky.dry_run
+def describe_shaky(ctx: StageContext) -> str:
+    raise LookupError("no device configured")
+
+
+@stage(requires="shaky")
+def after_shaky(ctx: StageContext) -> None:
+    _body_must_not_run(ctx)
+
+
+@stage
+def quits(ctx: StageContext) -> None:
+    _body_must_not_run(ctx)
+
+
+@quits.dry_run
+def describe_quits(ctx: StageContext) -> str:
+    sys.exit("describer quit")
 
 
 def _dry(manager: StageManager, targets: list[str], executor: str) -> PipelineResult:
@@ -109,11 +156,6 @@ def test_unsupported_stage_is_skipped_with_reason(
 ) -> None:
     """A stage with supports_dry_run=False is skipped, saying why, and blocks nobody."""
     _disk_plugin(manager, ran)
-
-    @stage(requires="fsck")
-    def report(ctx: StageContext) -> None:
-        ran.append("report")
-
     manager.register_stage(report, plugin="disk")
     result = _dry(manager, ["disk::report"], executor)
     assert result["disk::fsck"].status is StageStatus.SKIPPED
@@ -125,28 +167,15 @@ def test_unsupported_stage_is_skipped_with_reason(
 
 def test_failing_describer_fails_the_stage(manager: StageManager, executor: str) -> None:
     """A describer that raises fails its stage; its dependents are skipped."""
-
-    @stage
-    def shaky(ctx: StageContext) -> None:
-        _body_must_not_run(ctx)
-
-    @shaky.dry_run
-    def describe(ctx: StageContext) -> str:
-        raise LookupError("no device configured")
-
-    @stage(requires="shaky")
-    def after(ctx: StageContext) -> None:
-        _body_must_not_run(ctx)
-
     manager.register_stage(shaky)
-    manager.register_stage(after)
+    manager.register_stage(after_shaky)
     result = manager.execute_pipeline(
-        manager.create_pipeline("p", ["after"]), executor=executor, dry_run=True
+        manager.create_pipeline("p", ["after_shaky"]), executor=executor, dry_run=True
     )
     assert result["shaky"].status is StageStatus.FAILED
     assert result["shaky"].error is not None
     assert result["shaky"].error.message == "no device configured"
-    assert result["after"].status is StageStatus.SKIPPED
+    assert result["after_shaky"].status is StageStatus.SKIPPED
     assert not result.ok
 
 
@@ -170,16 +199,6 @@ def test_dry_run_pipeline_runs_dry(manager: StageManager, ran: list[str], execut
 
 def test_describer_calling_sys_exit_fails_its_stage(manager: StageManager, executor: str) -> None:
     """A describer that calls sys.exit() fails its stage instead of ending the host."""
-    import sys
-
-    @stage
-    def quits(ctx: StageContext) -> None:
-        _body_must_not_run(ctx)
-
-    @quits.dry_run
-    def describe(ctx: StageContext) -> str:
-        sys.exit("describer quit")
-
     manager.register_stage(quits)
     result = manager.execute_pipeline(
         manager.create_pipeline("p", ["quits"]), executor=executor, dry_run=True
@@ -187,3 +206,11 @@ def test_describer_calling_sys_exit_fails_its_stage(manager: StageManager, execu
     assert result["quits"].status is StageStatus.FAILED
     assert result["quits"].error is not None
     assert result["quits"].error.message == "describer quit"
+
+
+@pytest.mark.parametrize("executor", ["processes", "dask"], indirect=True)
+def test_dry_run_refuses_what_the_live_run_refuses(manager: StageManager, executor: str) -> None:
+    """Under processes or dask, a dry run checks the plan as the live run does."""
+    manager.register_stage(stage(name="local")(lambda ctx: None))
+    with pytest.raises(ExecutorError, match="'local': its function .* is not importable"):
+        _dry(manager, ["local"], executor)

@@ -430,6 +430,21 @@ def test_shared_run_state_sees_earlier_results(manager: StageManager, executor: 
     assert result["late"].value == 42
 
 
+def test_host_and_context_must_agree(manager: StageManager) -> None:
+    """``host=`` is honoured with ``context=``: given to a context without one, refused
+    when the context has another host."""
+    from gini_host.stages import RunState
+
+    _add(manager, "whose", lambda ctx: ctx.host)
+    plan = manager.create_pipeline("p", ["whose"])
+    run = RunState("shared")
+    assert manager.execute_pipeline(plan, context=run, host="host A")["whose"].value == "host A"
+    assert run.host == "host A"
+    assert manager.execute_pipeline(plan, context=run, host="host A")["whose"].value == "host A"
+    with pytest.raises(ValueError, match="context= belongs to host 'host A', not to host= 'B'"):
+        manager.execute_pipeline(plan, context=run, host="B")
+
+
 @pytest.mark.in_process
 def test_sys_exit_in_stage_is_a_failure(manager: StageManager, executor: str) -> None:
     """A stage calling sys.exit() fails like any stage; the run ends and keeps every result."""

@@ -7,6 +7,7 @@ from typing import Any
 
 import pluggy
 import pytest
+from loguru import logger
 
 from gini_host import (
     Pipeline,
@@ -21,6 +22,8 @@ from gini_host import (
     stage,
 )
 from gini_host import hookspecs as gini_hookspecs
+from gini_host.stages import ObserverError
+from gini_host.stages.executors import strategy_for
 
 
 class Recorder:
@@ -59,25 +62,39 @@ class Recorder:
         self._note("pipeline_finish", pipeline.name)
 
 
+# a -> bad -> c, and independent d: module-level, so that every executor can run them.
+
+
+@stage
+def a(ctx: StageContext) -> int:
+    return 1
+
+
+@stage(requires="a")
+def bad(ctx: StageContext) -> None:
+    raise RuntimeError("no")
+
+
+@stage(requires="bad")
+def c(ctx: StageContext) -> None:
+    pass
+
+
+@stage
+def d(ctx: StageContext) -> None:
+    pass
+
+
+def one(ctx: StageContext) -> int:
+    return 1
+
+
+def also_one(ctx: StageContext) -> int:
+    return 1
+
+
 def _graph(manager: StageManager) -> Pipeline:
     """a -> bad -> c, and independent d; plugin ``obs``."""
-
-    @stage
-    def a(ctx: StageContext) -> int:
-        return 1
-
-    @stage(requires="a")
-    def bad(ctx: StageContext) -> None:
-        raise RuntimeError("no")
-
-    @stage(requires="bad")
-    def c(ctx: StageContext) -> None:
-        pass
-
-    @stage
-    def d(ctx: StageContext) -> None:
-        pass
-
     for s in (a, bad, c, d):
         manager.register_stage(s, plugin="obs")
     return manager.create_pipeline("watched", ["obs::c", "obs::d"])
@@ -198,24 +215,95 @@ def test_dry_run_reports_to_observers(manager: StageManager, executor: str) -> N
     """A dry run calls the observer hooks with dry_run results."""
     recorder = Recorder()
     manager.plugin_manager.register(recorder)
-    manager.register_stage(stage(name="s")(lambda ctx: None))
+    manager.register_stage(stage(name="s")(one))
     manager.execute_pipeline(manager.create_pipeline("p", ["s"]), executor=executor, dry_run=True)
     assert recorder.finished["s"].status is StageStatus.DRY_RUN
     assert ("stage_start", "s") in recorder.events
 
 
-def test_failing_observer_propagates(manager: StageManager) -> None:
-    """An observer that raises is a bug in that plugin: the error is not swallowed."""
+class Broken:
+    """An observer plugin whose ``hook`` raises; it records every call it gets."""
 
-    class Broken:
-        @hookimpl
-        def gini_pipeline_start(self, pipeline: Pipeline, run_id: str) -> None:
-            raise LookupError("observer broke")
+    def __init__(self, hook: str) -> None:
+        self.hook = hook
+        self.calls: list[str] = []
 
-    manager.plugin_manager.register(Broken())
-    manager.register_stage(stage(name="s")(lambda ctx: None))
-    with pytest.raises(LookupError, match="observer broke"):
-        manager.execute_pipeline(manager.create_pipeline("p", ["s"]))
+    def _called(self, name: str) -> None:
+        self.calls.append(name)
+        if name == self.hook:
+            raise LookupError(f"{name} broke")
+
+    @hookimpl
+    def gini_pipeline_start(self, pipeline: Pipeline, run_id: str) -> None:
+        self._called("gini_pipeline_start")
+
+    @hookimpl
+    def gini_stage_start(self, stage: Stage, context: StageContext) -> None:
+        self._called("gini_stage_start")
+
+    @hookimpl
+    def gini_stage_finish(self, stage: Stage, result: StageResult) -> None:
+        self._called("gini_stage_finish")
+
+    @hookimpl
+    def gini_pipeline_finish(self, pipeline: Pipeline, result: PipelineResult) -> None:
+        self._called("gini_pipeline_finish")
+
+
+HOOKS = ["gini_pipeline_start", "gini_stage_start", "gini_stage_finish", "gini_pipeline_finish"]
+
+
+@pytest.mark.parametrize("hook", HOOKS)
+def test_failing_observer_is_raised_after_the_run(
+    manager: StageManager, executor: Any, hook: str
+) -> None:
+    """An observer that raises is a plugin's bug: the run still finishes, keeps every result
+    and closes its executor; then one ObserverError names the hook and carries the result."""
+    broken = Broken(hook)
+    manager.plugin_manager.register(broken)
+    manager.register_stage(stage(name="one")(one))
+    manager.register_stage(stage(name="two", requires="one")(also_one))
+    closed: list[str] = []
+
+    def strategy(max_workers: int | None) -> Any:
+        made = strategy_for(executor, max_workers)
+        close = made.close
+        made.close = lambda: (closed.append("closed"), close())  # type: ignore[method-assign]
+        return made
+
+    logged: list[str] = []
+    sink = logger.add(lambda m: logged.append(m.record["message"]), level="ERROR")
+    try:
+        with pytest.raises(ObserverError) as info:
+            manager.execute_pipeline(manager.create_pipeline("p", ["two"]), executor=strategy)
+    finally:
+        logger.remove(sink)
+    error = info.value
+    assert error.hook == hook
+    assert isinstance(error.__cause__, LookupError)
+    assert f"{hook} raised LookupError: {hook} broke" in str(error)
+    assert {sid: r.status.value for sid, r in error.result.items()} == {
+        "one": "succeeded",
+        "two": "succeeded",
+    }
+    assert error.result["two"].value == 1
+    assert closed == ["closed"]
+    assert broken.calls[0] == "gini_pipeline_start"
+    assert broken.calls[-1] == "gini_pipeline_finish"
+    assert broken.calls.count("gini_stage_finish") == 2
+    assert any(hook in line for line in logged)
+
+
+def test_every_observer_error_is_logged_and_one_is_raised(manager: StageManager) -> None:
+    """Several observer calls that raise give one ObserverError listing them all."""
+    manager.plugin_manager.register(Broken("gini_stage_finish"))
+    for name in ("a", "b", "c"):
+        manager.register_stage(stage(name=name)(one))
+    with pytest.raises(ObserverError) as info:
+        manager.execute_pipeline(manager.create_pipeline("p", ["a", "b", "c"]))
+    assert [hook for hook, _ in info.value.errors] == ["gini_stage_finish"] * 3
+    assert "3 observer calls raised" in str(info.value)
+    assert info.value.result.ok
 
 
 @pytest.mark.in_process

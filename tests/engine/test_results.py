@@ -13,6 +13,7 @@ from gini_host import (
     StageStatus,
     stage,
 )
+from gini_host.stages.results import ErrorInfo
 
 
 class DiskFull(RuntimeError):
@@ -80,6 +81,8 @@ def test_mapping_is_read_only(manager: StageManager, executor: str) -> None:
         result["ci::lint"] = result["ci::fetch"]  # type: ignore[index]
     with pytest.raises(AttributeError):
         result.duration = 0  # type: ignore[misc]
+    with pytest.raises(TypeError):
+        result.results["ci::lint"] = result["ci::fetch"]  # type: ignore[index]
 
 
 def test_status_counts_and_failures(manager: StageManager, executor: str) -> None:
@@ -194,3 +197,14 @@ def test_raise_for_status_passes_when_ok(manager: StageManager, executor: str) -
     assert result.status == "succeeded"
     result.raise_for_status()
     assert repr(result).startswith("<PipelineResult p succeeded")
+
+
+def test_detail_is_the_error_else_the_reason() -> None:
+    """StageResult.detail: the one-line error of a failure, else the reason, else ""."""
+    failed = StageResult(
+        "p::a", StageStatus.FAILED, error=ErrorInfo("DiskFull", "no space\nleft"), reason="x"
+    )
+    assert failed.detail == "DiskFull: no space"
+    skipped = StageResult("p::b", StageStatus.SKIPPED, reason="upstream stage p::a failed")
+    assert skipped.detail == "upstream stage p::a failed"
+    assert StageResult("p::c", StageStatus.SUCCEEDED).detail == ""

@@ -3,15 +3,19 @@
 from __future__ import annotations
 
 import contextlib
+import functools
 import socket
 import warnings
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 
+from gini_host import StageContext, StageManager, stage
+
 distributed = pytest.importorskip("distributed")
 
-from gini_host.stages.dask import local_cluster  # noqa: E402
+from gini_host.stages.dask import DaskStrategy, local_cluster  # noqa: E402
 
 
 @contextlib.contextmanager
@@ -34,3 +38,24 @@ def test_local_cluster_does_not_need_port_8787() -> None:
         with local_cluster() as cluster:
             addresses = [s.getsockname() for s in cluster.scheduler.http_server._sockets.values()]
     assert all(port != 8787 for _, port, *_ in addresses)
+
+
+def good(ctx: StageContext) -> int:
+    return 42
+
+
+def _plugin_ids(dask_worker: Any) -> dict[str, int]:
+    return {name: id(p) for name, p in dask_worker.plugins.items() if name.startswith("gini-host")}
+
+
+def test_worker_plugin_is_registered_once_per_plugin_set(dask_client: Any) -> None:
+    """Runs on one client keep the worker plugin: each worker boots a plugin set once."""
+    manager = StageManager()
+    manager.register_stage(stage(name="good")(good))
+    plan = manager.create_pipeline("p", ["good"])
+    executor = functools.partial(DaskStrategy, client=dask_client)
+    assert manager.execute_pipeline(plan, executor=executor).ok
+    first = dask_client.run(_plugin_ids)
+    assert manager.execute_pipeline(plan, executor=executor).ok
+    assert dask_client.run(_plugin_ids) == first
+    assert all(first.values())

@@ -1,0 +1,211 @@
+"""The worker side of running a stage in another process: boot the host once, run calls.
+
+The ``processes`` executor's worker processes (:func:`process_main`) and the ``dask``
+executor's worker plugin each hold one :class:`WorkerSide`; :mod:`gini_host.stages.remote` is
+the protocol and the host side.
+"""
+
+from __future__ import annotations
+
+import pickle
+import signal
+import threading
+import traceback
+from multiprocessing.connection import Connection
+from typing import Any, final
+
+import attrs
+from loguru import logger
+
+from gini_host.errors import BoundaryError
+from gini_host.stages.context import RunState, StageContext
+from gini_host.stages.remote import (
+    PICKLE_PROTOCOL,
+    TO_WORKER,
+    StageCall,
+    StageReply,
+    describe_cause,
+    resolve_function,
+)
+from gini_host.stages.results import ErrorInfo
+from gini_host.stages.runner import call_body
+from gini_host.stages.stage import Stage
+
+__all__ = ["STOP", "WorkerSide", "process_main"]
+
+#: What the host sends a worker process to make it shut its host down and exit.
+STOP = b""
+
+
+def _log_sink(conn: Connection, lock: threading.Lock) -> Any:
+    """A loguru sink in the worker that forwards each record to the host, which logs it."""
+
+    def sink(message: Any) -> None:
+        record = message.record
+        extra = {
+            k: v if isinstance(v, str | int | float | bool | None) else repr(v)
+            for k, v in record["extra"].items()
+        }
+        with lock:
+            conn.send(("log", record["level"].name, record["message"], extra))
+
+    return sink
+
+
+def process_main(conn: Connection, boot: bytes | None) -> None:
+    """A ``processes`` worker: boot once, then run calls until told to stop (or killed).
+
+    It says ``("ready", fingerprint)`` or ``("boot-failed", traceback)`` once booted, then
+    answers each call with ``("reply", bytes)``, forwarding log records as ``("log", ...)``.
+    """
+    # The host decides what a Ctrl-C means (it terminates workers); a terminal's SIGINT,
+    # sent to the whole process group, must not kill a stage halfway.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    lock = threading.Lock()
+    logger.remove()  # boot logs repeat the host's own; stage logs are forwarded below
+    try:
+        side = WorkerSide(boot)
+    except BaseException as exc:
+        conn.send(("boot-failed", "".join(traceback.format_exception(exc))))
+        return
+    conn.send(("ready", side.fingerprint))
+    logger.add(_log_sink(conn, lock), level=0, format="{message}")
+    try:
+        while True:
+            try:
+                data = conn.recv_bytes()
+            except (EOFError, OSError):
+                break
+            if data == STOP:
+                break
+            reply = side.run(data)
+            with lock:
+                conn.send(("reply", reply))
+    finally:
+        logger.remove()
+        side.shutdown()
+
+
+class _SentResults(dict[str, Any]):
+    """``ctx.results`` in a worker: a missing id says which results cross, not just KeyError."""
+
+    def __missing__(self, key: str) -> Any:
+        raise KeyError(
+            f"{key!r}: in a worker process, ctx.results holds only the results of the stages "
+            f"this stage requires ({', '.join(sorted(self)) or 'none'}); add {key!r} to its "
+            "requires"
+        )
+
+
+@final
+class WorkerSide:
+    """Worker side: the host booted from the recipe (once), and running calls against it."""
+
+    def __init__(self, boot: bytes | None) -> None:
+        self.host: Any = None
+        if boot is not None:
+            recipe = pickle.loads(boot)
+            self.host = recipe.build()
+        self._stages: dict[tuple[str, tuple[str, str] | None], Stage] = {}
+
+    @property
+    def fingerprint(self) -> tuple[tuple[str, str | None], ...]:
+        if self.host is None:
+            return ()
+        return tuple((p.name, p.version) for p in self.host.active_plugins())
+
+    def shutdown(self) -> None:
+        if self.host is not None:
+            self.host.shutdown()
+
+    def run(self, data: bytes) -> bytes:
+        """Run one call, catching everything: the reply says what happened."""
+        call: StageCall = pickle.loads(data)
+        try:
+            stage = self._stage(call)
+            run = self._run_state(call)
+            config = self._load(call.config, call.stage_id, "its config")
+        except Exception as exc:  # a BoundaryError naming the value, or a stage not found
+            return _reply_error(exc)
+        ctx = StageContext(stage, run, config)
+        try:
+            value = call_body(stage, ctx)
+        except BaseException as exc:
+            return _reply_error(exc, _writes(run, stage.id))
+        writes = _writes(run, stage.id)
+        if isinstance(writes, StageReply):
+            return pickle.dumps(writes, PICKLE_PROTOCOL)
+        try:
+            pickled = pickle.dumps(value, PICKLE_PROTOCOL)
+        except Exception as exc:
+            crossing = ("its return value", describe_cause(exc))
+            return pickle.dumps(StageReply(writes=writes, crossing=crossing), PICKLE_PROTOCOL)
+        return pickle.dumps(StageReply(value=pickled, writes=writes), PICKLE_PROTOCOL)
+
+    def _stage(self, call: StageCall) -> Stage:
+        cache_key = (call.stage_id, call.ref)
+        stage = self._stages.get(cache_key)
+        if stage is not None:
+            return stage
+        if call.spec is None:
+            if self.host is None:
+                raise LookupError(f"stage {call.stage_id!r}: this worker has no host")
+            stage = self.host.stage_manager.get_stage(call.stage_id)
+        elif call.ref is None:
+            raise LookupError(f"stage {call.stage_id!r}: its function has no import name")
+        else:
+            stage = attrs.evolve(call.spec, function=resolve_function(*call.ref))
+        assert stage is not None
+        self._stages[cache_key] = stage
+        return stage
+
+    def _run_state(self, call: StageCall) -> RunState:
+        run = RunState(call.run_id, host=self.host)
+        values = _SentResults(
+            (sid, self._load(blob, call.stage_id, f"results[{sid!r}]"))
+            for sid, blob in call.results
+        )
+        run.values = values
+        run.results = values  # the stage only reads it; _SentResults explains a missing id
+        for blob, writer in call.store:
+            key, value = self._load(blob, call.stage_id, "a shared-store value")
+            run.store.set(key, value, writer)
+        return run
+
+    @staticmethod
+    def _load(blob: bytes, sid: str, what: str) -> Any:
+        try:
+            return pickle.loads(blob)
+        except Exception as exc:
+            raise BoundaryError(sid, what, TO_WORKER, describe_cause(exc)) from exc
+
+
+def _writes(run: RunState, sid: str) -> tuple[bytes, ...] | StageReply:
+    """The store entries this stage wrote, each pickled; or a reply naming one that won't."""
+    writes = []
+    for key, value, writer in run.store.entries():
+        if writer != sid:
+            continue
+        try:
+            writes.append(pickle.dumps((key, value), PICKLE_PROTOCOL))
+        except Exception as exc:
+            return StageReply(
+                writes=tuple(writes),
+                crossing=(f"shared-store value ctx[{key!r}]", describe_cause(exc)),
+            )
+    return tuple(writes)
+
+
+def _reply_error(exc: BaseException, writes: tuple[bytes, ...] | StageReply = ()) -> bytes:
+    if isinstance(writes, StageReply):  # the error wins; the unpicklable write is lost
+        writes = writes.writes
+    info = ErrorInfo(
+        type=type(exc).__qualname__,
+        message=str(exc) or type(exc).__qualname__,
+        traceback="".join(traceback.format_exception(exc)),
+    )
+    try:
+        pickled: bytes | None = pickle.dumps(exc, PICKLE_PROTOCOL)
+    except Exception:
+        pickled = None
+    return pickle.dumps(StageReply(error=info, exception=pickled, writes=writes), PICKLE_PROTOCOL)
