@@ -10,8 +10,8 @@ is marked failed and the host goes on without it. Observer hooks (``gini_pipelin
 active plugins at once, from the thread that schedules the run, and are skipped entirely
 when no plugin implements them; an observer that raises does not stop the run: the error is
 logged with the hook's name, the run finishes keeping every result, and then one
-``ObserverError`` (carrying the whole result as ``.result``) is raised to the caller. The reference in ``docs/hooks.md`` is generated from this
-module.
+``ObserverError`` (carrying the whole result as ``.result``) is raised to the caller.
+The reference in ``docs/hooks.md`` is generated from this module.
 """
 
 from __future__ import annotations
