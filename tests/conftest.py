@@ -12,12 +12,14 @@ the in-process executors only. ``tests/scale`` checks the same rules across proc
 from __future__ import annotations
 
 import functools
+import signal
 from collections.abc import Iterator
+from types import FrameType
 from typing import Any
 
 import pytest
 
-from gini_host import StageManager
+from gini_host import RunControl, StageManager
 
 IN_PROCESS = ("sequential", "threads", "async")
 EXECUTOR_NAMES = (*IN_PROCESS, "processes", "dask")
@@ -93,3 +95,19 @@ def executor_name(request: pytest.FixtureRequest) -> str:
 def manager() -> StageManager:
     """A standalone stage manager with its own pluggy PluginManager."""
     return StageManager()
+
+
+@pytest.fixture
+def sigusr1() -> Iterator[list[RunControl]]:
+    """Route SIGUSR1 to ``interrupt`` of the control the test appends, as the CLI does for
+    SIGTERM: tests signal a run mid-stage without touching SIGINT/SIGTERM of the runner."""
+    controls: list[RunControl] = []
+
+    def handler(signum: int, frame: FrameType | None) -> None:
+        controls[-1].interrupt("SIGUSR1")
+
+    previous = signal.signal(signal.SIGUSR1, handler)
+    try:
+        yield controls
+    finally:
+        signal.signal(signal.SIGUSR1, previous)

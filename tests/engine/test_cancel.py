@@ -6,7 +6,6 @@ import os
 import signal
 import threading
 import time
-from collections.abc import Iterator
 from pathlib import Path
 from types import FrameType
 from typing import Any
@@ -242,21 +241,6 @@ def test_keyboard_interrupt_in_stage_gives_result(manager: StageManager, executo
     assert result["after"].status is StageStatus.CANCELLED
     assert result["sibling"].status is StageStatus.CANCELLED
     assert [r.status for r in result.values()].count(StageStatus.CANCELLED) == 3
-
-
-@pytest.fixture
-def sigusr1() -> Iterator[list[RunControl]]:
-    """Route SIGUSR1 to ``interrupt`` of the control the test appends, as the CLI does for SIGTERM."""
-    controls: list[RunControl] = []
-
-    def handler(signum: int, frame: FrameType | None) -> None:
-        controls[-1].interrupt("SIGUSR1")
-
-    previous = signal.signal(signal.SIGUSR1, handler)
-    try:
-        yield controls
-    finally:
-        signal.signal(signal.SIGUSR1, previous)
 
 
 def _signal_when(started: threading.Event) -> threading.Thread:

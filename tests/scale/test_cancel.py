@@ -7,9 +7,7 @@ import os
 import signal
 import threading
 import time
-from collections.abc import Iterator
 from pathlib import Path
-from types import FrameType
 from typing import Any
 
 import pytest
@@ -123,21 +121,6 @@ def test_cancel_stops_running_stage_and_keeps_results(
     assert result["long"].status is StageStatus.CANCELLED
     assert "operator said stop" in (result["long"].reason or "")
     assert result["after"].status is StageStatus.CANCELLED
-
-
-@pytest.fixture
-def sigusr1() -> Iterator[list[RunControl]]:
-    """SIGUSR1 calls ``interrupt`` on the control the test appends, as the CLI does."""
-    controls: list[RunControl] = []
-
-    def handler(signum: int, frame: FrameType | None) -> None:
-        controls[-1].interrupt("SIGUSR1")
-
-    previous = signal.signal(signal.SIGUSR1, handler)
-    try:
-        yield controls
-    finally:
-        signal.signal(signal.SIGUSR1, previous)
 
 
 @pytest.mark.parametrize("executor", ["async", "processes"], indirect=True)
