@@ -81,13 +81,14 @@ class UnknownStageError(PipelineProblem):
         *,
         required_by: str | None = None,
         suggestions: Sequence[str] = (),
+        what: str = "stage",
     ) -> None:
         self.stage_id = stage_id
         self.required_by = required_by
         self.suggestions = tuple(suggestions)
         where = f" (required by {required_by})" if required_by else ""
         hint = f"; did you mean {_or_list(self.suggestions)}?" if self.suggestions else ""
-        super().__init__(f"unknown stage {stage_id!r}{where}{hint}")
+        super().__init__(f"unknown {what} {stage_id!r}{where}{hint}")
 
 
 class CycleError(PipelineProblem):

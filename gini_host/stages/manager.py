@@ -169,7 +169,12 @@ class StageManager:
                 stage_ids.append(target)
             else:
                 known = [*self._specs, *self.registry.ids()]
-                problems.append(UnknownStageError(target, suggestions=suggest(target, known)))
+                # A target may name a pipeline or a stage: say both, the operator meant one.
+                problems.append(
+                    UnknownStageError(
+                        target, suggestions=suggest(target, known), what="pipeline or stage"
+                    )
+                )
         plan_name = name or " ".join(targets)
         if problems:
             raise PipelineError(plan_name, problems)

@@ -76,7 +76,7 @@ def test_log_json_reports_bad_input_as_a_json_record(
     assert out.exit_code == 2
     record = json.loads(out.stderr.splitlines()[-1])["record"]
     assert record["level"]["name"] == "ERROR"
-    assert "unknown stage 'nope'" in record["message"]
+    assert "unknown pipeline or stage 'nope'" in record["message"]
 
 
 def test_quiet_and_verbose_set_the_level(plugin_dist: PluginDists, gini_cli: CliInvoker) -> None:

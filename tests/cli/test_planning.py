@@ -76,7 +76,7 @@ def test_show_unknown_target_exits_2_with_suggestions(
     """An unknown pipeline or stage name exits 2 and names the close matches, no traceback."""
     out = gini_cli(*NO_DEMO, "show", "demo::fecth")
     assert out.exit_code == 2
-    assert "unknown stage 'demo::fecth'; did you mean 'demo::fetch'?" in out.stderr
+    assert "unknown pipeline or stage 'demo::fecth'; did you mean 'demo::fetch'?" in out.stderr
     assert "Traceback" not in out.stderr
     assert out.stdout == ""
 
@@ -96,7 +96,7 @@ def test_validate_reports_every_problem_and_exits_2(
     out = gini_cli("--no-autoload", "-p", "demo", "-p", "loop", "validate", "dmeo", "loop::a")
     assert out.exit_code == 2
     assert "2 problems" in out.stderr
-    assert "dmeo: unknown stage 'dmeo'; did you mean 'demo'?" in out.stderr
+    assert "dmeo: unknown pipeline or stage 'dmeo'; did you mean 'demo'?" in out.stderr
     assert "loop::a: dependency cycle: loop::a -> loop::c -> loop::b -> loop::a" in out.stderr
 
 

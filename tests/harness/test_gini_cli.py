@@ -63,7 +63,7 @@ def test_unknown_pipeline_exits_2_with_one_message_on_stderr(gini_cli, greeter):
     """Bad input: exit 2 and the message on stderr, matched with stderr=True."""
     result = gini_cli("--no-autoload", "-p", "greeter", "run", "greeter::helo")
     assert result.exit_code == 2
-    result.fnmatch_lines(["*unknown stage 'greeter::helo'*did you mean 'greeter::hello'*"], stderr=True)
+    result.fnmatch_lines(["*unknown pipeline or stage 'greeter::helo'*did you mean 'greeter::hello'*"], stderr=True)
     assert result.exception is None
 
 
