@@ -29,7 +29,8 @@ WALL: Clock = time.perf_counter
 
 @dataclass(frozen=True, slots=True)
 class Figure:
-    """One reported figure: ``value`` (the engine) against ``floor_value``, as ``ratio``.
+    """One reported figure: ``value`` (the engine) against ``floor_value``; ``ratio`` is their
+    quotient, derived so no suite can report a ratio its two values do not give.
 
     ``target`` is the highest acceptable ratio; ``unit`` is the unit of both values.
     ``guarded`` False leaves the figure out of ``--check`` and the baseline: for ratios whose
@@ -39,11 +40,14 @@ class Figure:
     name: str
     value: float
     floor_value: float
-    ratio: float
     target: float
     unit: str
     note: str = ""
     guarded: bool = True
+
+    @property
+    def ratio(self) -> float:
+        return self.value / self.floor_value
 
     @property
     def met(self) -> bool:

@@ -50,7 +50,6 @@ def run() -> list[Figure]:
             name="dispatch: per-plugin hook call through the host",
             value=per_call,
             floor_value=floor,
-            ratio=per_call / floor,
             target=round((floor + 1.0) / floor, 2),
             unit="µs/call",
             note=f"vs pm.hook.gini_preflight(); {per_call - floor:+.2f} µs added, target <= 1",
