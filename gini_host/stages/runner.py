@@ -270,19 +270,7 @@ def run_stage(
             except _INTERRUPTS as interrupt:  # a signal on the main thread, mid-delay
                 return policy.interrupted(interrupt)
             continue
-        # Inline _succeeded: its call is 2% of a no-op stage's cost (figure a).
-        return StageResult(
-            stage.id,
-            _SUCCEEDED,
-            stage.plugin,
-            value,
-            None,  # error
-            None,  # reason
-            started,
-            time.perf_counter() - clock,
-            count,
-            stage.optional,
-        )
+        return _succeeded(stage, value, started, clock, count)
 
 
 async def run_stage_async(
