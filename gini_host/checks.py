@@ -27,7 +27,7 @@ from packaging.utils import canonicalize_name
 from gini_host import hookspecs
 from gini_host._version import __version__
 from gini_host.discovery import ENTRY_POINT_GROUP, PluginEntryPoint, scan
-from gini_host.errors import CycleError, GiniHostError, UsageError
+from gini_host.errors import CycleError, GiniHostError, UsageError, did_you_mean
 from gini_host.loading import argnames, hook_problems, import_plugin, plugin_name_of
 from gini_host.markers import PROJECT_NAME
 from gini_host.resolution import read_requirement, version_matches
@@ -46,7 +46,7 @@ class UnknownPluginError(UsageError):
     def __init__(self, name: str, suggestions: Sequence[str] = ()) -> None:
         self.name = name
         self.suggestions = tuple(suggestions)
-        hint = f"; did you mean {', '.join(map(repr, self.suggestions))}?" if suggestions else ""
+        hint = did_you_mean(self.suggestions)
         super().__init__(f"no installed plugin or importable module named {name!r}{hint}")
 
 

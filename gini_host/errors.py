@@ -222,6 +222,11 @@ class PluginHookError(GiniHostError):
         super().__init__(f"plugin {plugin}: {self.detail}")
 
 
+def did_you_mean(suggestions: Sequence[str]) -> str:
+    """The tail of an unknown-name message: ``"; did you mean 'a', 'b'?"``, or ``""``."""
+    return f"; did you mean {', '.join(map(repr, suggestions))}?" if suggestions else ""
+
+
 def _owner(owner: str | None) -> str:
     return f"plugin {owner!r}" if owner else "the host directly"
 

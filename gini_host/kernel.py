@@ -21,7 +21,7 @@ from gini_host import hookspecs
 from gini_host.builtin import DEFAULT_BUILTINS
 from gini_host.config import HostConfig, coerce_config, find_config_file, load_config, merge_tables
 from gini_host.discovery import IndexMode, Installed, scan
-from gini_host.errors import GiniHostError, PluginHookError, UsageError
+from gini_host.errors import GiniHostError, PluginHookError, UsageError, did_you_mean
 from gini_host.loading import Builtin, check_names, collect, hook_problems, import_plugin, load
 from gini_host.markers import PROJECT_NAME
 from gini_host.plugin_set import HookMonitor, PluginSet
@@ -295,8 +295,7 @@ class Host:
     def _warn_unknown_stage_tables(self) -> None:
         for sid in self.config.stages:
             if not self.stage_manager.has_stage(sid):
-                hint = suggest(sid, self.stage_manager.stage_ids())
-                more = f"; did you mean {', '.join(map(repr, hint))}?" if hint else ""
+                more = did_you_mean(suggest(sid, self.stage_manager.stage_ids()))
                 logger.warning(
                     "{}: stages.{!r} names no registered stage{}", self.config.source, sid, more
                 )

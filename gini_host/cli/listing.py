@@ -102,12 +102,10 @@ def _check_known(name: str, known: list[str], what: str) -> None:
     """An unknown filter value is a typo until proven otherwise: exit 2 with suggestions."""
     if name in known:
         return
-    from gini_host.errors import UsageError
+    from gini_host.errors import UsageError, did_you_mean
     from gini_host.stages.pipeline import suggest
 
-    hint = suggest(name, known)
-    more = f"; did you mean {', '.join(map(repr, hint))}?" if hint else ""
-    raise UsageError(f"unknown {what} {name!r}{more}")
+    raise UsageError(f"unknown {what} {name!r}{did_you_mean(suggest(name, known))}")
 
 
 COMMANDS = (plugins_command, stages_command, pipelines_command)

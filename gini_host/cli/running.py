@@ -178,14 +178,14 @@ def _stage_config(
     from loguru import logger
 
     from gini_host.config import SET_FLAG, ConfigError, merge_tables
+    from gini_host.errors import did_you_mean
     from gini_host.stages.pipeline import suggest
 
     merged: dict[str, dict[str, Any]] = {}
     known = [s.id for s in host.stages]
     for sid, extra in overrides.items():
         if sid not in known:
-            hint = suggest(sid, known)
-            more = f"; did you mean {', '.join(map(repr, hint))}?" if hint else ""
+            more = did_you_mean(suggest(sid, known))
             raise ConfigError(SET_FLAG, f"unknown stage {sid!r}{more}")
         if sid not in pipeline:
             logger.warning("{} {}: stage is not in this plan; ignored", SET_FLAG, sid)

@@ -13,7 +13,13 @@ from typing import Any
 import pluggy
 
 from gini_host import hookspecs
-from gini_host.errors import PipelineError, PipelineProblem, UnknownStageError, UsageError
+from gini_host.errors import (
+    PipelineError,
+    PipelineProblem,
+    UnknownStageError,
+    UsageError,
+    did_you_mean,
+)
 from gini_host.markers import PROJECT_NAME
 from gini_host.stages.context import RunState, StageContext
 from gini_host.stages.control import RunControl
@@ -98,8 +104,7 @@ class StageManager:
         try:
             return self._specs[name]
         except KeyError:
-            hint = suggest(name, self._specs)
-            more = f"; did you mean {', '.join(map(repr, hint))}?" if hint else ""
+            more = did_you_mean(suggest(name, self._specs))
             raise UsageError(f"unknown pipeline {name!r}{more}") from None
 
     def build(self, name: str) -> Pipeline:
