@@ -143,7 +143,7 @@ class _Loop:
         self.running: dict[str, StageContext] = {}
         self.tag_counts: dict[str, int] = dict.fromkeys(options.limits, 0)
         self.sorter: TopologicalSorter[str] = _PlannedSorter()
-        self.position = {sid: i for i, sid in enumerate(pipeline.stages)}
+        self.position = pipeline.position
         self.started: dict[str, float] = {}
         #: Stages run inline on this thread; signals can interrupt them only on the main one.
         self.on_main_thread = threading.current_thread() is threading.main_thread()

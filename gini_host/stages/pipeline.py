@@ -65,6 +65,12 @@ class Pipeline:
     requires: Mapping[str, tuple[str, ...]]
     layers: tuple[tuple[str, ...], ...]
     required_by: Mapping[str, tuple[str, ...]]
+    #: Each stage's index in the plan order, computed once: every run's loop breaks ties by it.
+    position: Mapping[str, int] = attrs.field(init=False, repr=False)
+
+    def __attrs_post_init__(self) -> None:
+        positions = MappingProxyType({sid: i for i, sid in enumerate(self.stages)})
+        object.__setattr__(self, "position", positions)
 
     @property
     def order(self) -> tuple[str, ...]:
