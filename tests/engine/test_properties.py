@@ -165,6 +165,12 @@ def _ancestors(case: Case, i: int) -> set[int]:
     return seen
 
 
+# The session's shared Dask client (other tests start it) touches the global ``random`` from
+# its own threads while hypothesis draws; that is not our strategy using ``random``.
+@pytest.mark.filterwarnings(
+    "ignore:Do not use the `random` module inside strategies"
+    ":hypothesis.errors.HypothesisDeprecationWarning"
+)
 @pytest.mark.parametrize("executor", EXECUTORS)
 @settings(max_examples=60, deadline=None, database=None)
 @given(case=cases())

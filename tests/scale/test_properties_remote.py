@@ -78,6 +78,13 @@ def remote(request: pytest.FixtureRequest) -> Any:
     return executor_for(str(request.param), request)
 
 
+# Hypothesis warns when the global ``random`` state moves while it draws an example; the
+# Dask client's own threads (heartbeats, retries with jitter) use ``random`` meanwhile, which
+# is not our strategy doing it (cases() draws only through hypothesis).
+@pytest.mark.filterwarnings(
+    "ignore:Do not use the `random` module inside strategies"
+    ":hypothesis.errors.HypothesisDeprecationWarning"
+)
 @settings(
     max_examples=8,
     deadline=None,
