@@ -24,6 +24,7 @@ test: lint typecheck unit
 
 lint: $(STAMP)
 	$(BIN)/ruff check gini_host tests plugins bench
+	$(BIN)/lint-imports
 
 typecheck: $(STAMP)
 	$(BIN)/mypy --strict gini_host

@@ -105,7 +105,7 @@ def run(kind: str, site: str) -> Any:
     if kind == "scan-floor":
         return len(floor_scan(paths))
     if kind.startswith("scan-"):
-        from gini_host.discovery import IndexMode, scan
+        from gini_host.kernel.discovery import IndexMode, scan
 
         mode = {"scan-cold": IndexMode.REFRESH, "scan-warm": IndexMode.USE}[kind]
         return len(scan(paths, mode=mode).entry_points)

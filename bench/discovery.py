@@ -1,6 +1,6 @@
 """Discovery listing figures, one fresh process per sample (issue 6 item 3).
 
-What ``gini_host.discovery.scan`` costs for a site of N = 10, 100, 500 plugin distributions
+What ``gini_host.kernel.discovery.scan`` costs for a site of N = 10, 100, 500 plugin distributions
 and 200 unrelated ones, against the raw scan floor (list the folder, read every dist-info's
 ``entry_points.txt``, keep our section):
 

@@ -110,7 +110,7 @@ def _dask_figure(samples: int, chains: int = 4, length: int = 4) -> Figure | Non
     try:
         import distributed
 
-        from gini_host.stages.dask import DaskStrategy, local_cluster
+        from gini_host.stages.executors.dask import DaskStrategy, local_cluster
     except Exception:
         return None
     graph = {

@@ -14,9 +14,8 @@ from gini_host.errors import (
     UnknownStageError,
     UsageError,
 )
-from gini_host.kernel import Host
-from gini_host.markers import hookimpl, hookspec
-from gini_host.plugins import (
+from gini_host.kernel.host import Host
+from gini_host.kernel.plugins import (
     PRIORITY_CORE,
     PRIORITY_CORE_CRITICAL,
     PRIORITY_KERNEL,
@@ -29,6 +28,7 @@ from gini_host.plugins import (
     ResourceAccess,
     ResourceClaim,
 )
+from gini_host.markers import hookimpl, hookspec
 from gini_host.stages import (
     ContextKey,
     Pipeline,

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from gini_host.naming import did_you_mean
+
 __all__ = [
     "BoundaryError",
     "CycleError",
@@ -51,7 +53,7 @@ class UnknownNameError(UsageError):
         self.name = name
         self.kind = kind
         self.suggestions = tuple(suggestions)
-        hint = f"; did you mean {_or_list(self.suggestions)}?" if self.suggestions else ""
+        hint = did_you_mean(self.suggestions)
         super().__init__(f"{where}: {name!r} is no {kind}{hint}")
 
 
@@ -87,7 +89,7 @@ class UnknownStageError(PipelineProblem):
         self.required_by = required_by
         self.suggestions = tuple(suggestions)
         where = f" (required by {required_by})" if required_by else ""
-        hint = f"; did you mean {_or_list(self.suggestions)}?" if self.suggestions else ""
+        hint = did_you_mean(self.suggestions)
         super().__init__(f"unknown {what} {stage_id!r}{where}{hint}")
 
 
@@ -222,17 +224,5 @@ class PluginHookError(GiniHostError):
         super().__init__(f"plugin {plugin}: {self.detail}")
 
 
-def did_you_mean(suggestions: Sequence[str]) -> str:
-    """The tail of an unknown-name message: ``"; did you mean 'a', 'b'?"``, or ``""``."""
-    return f"; did you mean {', '.join(map(repr, suggestions))}?" if suggestions else ""
-
-
 def _owner(owner: str | None) -> str:
     return f"plugin {owner!r}" if owner else "the host directly"
-
-
-def _or_list(items: Sequence[str]) -> str:
-    quoted = [repr(i) for i in items]
-    if len(quoted) <= 1:
-        return "".join(quoted)
-    return ", ".join(quoted[:-1]) + " or " + quoted[-1]

@@ -27,7 +27,7 @@ from gini_host._testing.cli import CliInvoker, CliProcess, CliResult
 from gini_host._testing.dists import PluginDist, PluginDists, Snapshot
 from gini_host._testing.hosts import HostFactory, run_pipeline
 from gini_host._testing.recorder import HookCall, HookRecorder, watch_hosts
-from gini_host.checks import check_plugin
+from gini_host.authoring.checks import check_plugin
 
 __all__ = [
     "CliInvoker",

@@ -50,7 +50,7 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
 @pytest.fixture(scope="session")
 def process_pool() -> Iterator[Any]:
     """One pool of worker processes (stages found by import name) for the whole session."""
-    from gini_host.stages.processes import WorkerPool
+    from gini_host.stages.executors.processes import WorkerPool
 
     with WorkerPool() as pool:
         yield pool
@@ -60,7 +60,7 @@ def process_pool() -> Iterator[Any]:
 def dask_client() -> Iterator[Any]:
     """One real LocalCluster (2 worker processes, 1 thread each) for the whole session."""
     distributed = pytest.importorskip("distributed")
-    from gini_host.stages.dask import local_cluster
+    from gini_host.stages.executors.dask import local_cluster
 
     with local_cluster() as cluster, distributed.Client(cluster) as client:
         yield client
@@ -69,11 +69,11 @@ def dask_client() -> Iterator[Any]:
 def executor_for(name: str, request: pytest.FixtureRequest) -> Any:
     """The executor to pass as ``executor=``: a name, or a factory bound to a shared pool."""
     if name == "processes":
-        from gini_host.stages.processes import ProcessStrategy
+        from gini_host.stages.executors.processes import ProcessStrategy
 
         return functools.partial(ProcessStrategy, pool=request.getfixturevalue("process_pool"))
     if name == "dask":
-        from gini_host.stages.dask import DaskStrategy
+        from gini_host.stages.executors.dask import DaskStrategy
 
         return functools.partial(DaskStrategy, client=request.getfixturevalue("dask_client"))
     return name

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import attrs
 
-from gini_host.discovery import ENTRY_POINT_GROUP
+from gini_host.kernel.discovery import ENTRY_POINT_GROUP
 
 __all__ = ["PluginDist", "PluginDists", "Snapshot"]
 

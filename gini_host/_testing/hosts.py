@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from gini_host.config import HostConfig
-from gini_host.kernel import Host
+from gini_host.kernel.config import HostConfig
+from gini_host.kernel.host import Host
 from gini_host.stages.results import PipelineResult
 
 __all__ = ["HostFactory", "run_pipeline"]

@@ -17,12 +17,12 @@ from typing import TYPE_CHECKING, Any, final
 
 import attrs
 
-from gini_host.kernel import HOST_CREATED
+from gini_host.kernel.host import HOST_CREATED
 
 if TYPE_CHECKING:
     import pluggy
 
-    from gini_host.kernel import Host
+    from gini_host.kernel.host import Host
 
 __all__ = ["HookCall", "HookRecorder", "watch_hosts"]
 

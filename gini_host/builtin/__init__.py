@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from gini_host.loading import Builtin
+from gini_host.kernel.loading import Builtin
 
 __all__ = ["DEFAULT_BUILTINS"]
 

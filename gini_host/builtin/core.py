@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from gini_host.kernel.plugins import PRIORITY_KERNEL, PluginManifest
 from gini_host.markers import hookimpl
-from gini_host.plugins import PRIORITY_KERNEL, PluginManifest
 from gini_host.stages.context import StageContext
 from gini_host.stages.stage import Stage, stage
 

@@ -22,7 +22,7 @@ def check_command(target: str) -> None:
     booted to know), and the distribution's gini-host requirement. An unknown name exits 2.
     """
     # No session host: the check boots its own, with the plugin, whatever -p or config say.
-    from gini_host.checks import check_plugin
+    from gini_host.authoring.checks import check_plugin
 
     problems = check_plugin(target)
     for line in problems:
@@ -44,7 +44,7 @@ def check_command(target: str) -> None:
 def new_plugin_command(name: str, directory: Path | None) -> None:
     """Write a ready plugin project NAME: pyproject, a module with stages and a preflight,
     and tests using gini-host's harness. Then: pip install -e DIR && pytest DIR."""
-    from gini_host.scaffold import new_plugin, project_names
+    from gini_host.authoring.scaffold import new_plugin, project_names
 
     root = directory if directory is not None else Path(project_names(name)[0])
     for path in new_plugin(name, root):

@@ -102,8 +102,8 @@ def _check_known(name: str, known: list[str], what: str) -> None:
     """An unknown filter value is a typo until proven otherwise: exit 2 with suggestions."""
     if name in known:
         return
-    from gini_host.errors import UsageError, did_you_mean
-    from gini_host.stages.pipeline import suggest
+    from gini_host.errors import UsageError
+    from gini_host.naming import did_you_mean, suggest
 
     raise UsageError(f"unknown {what} {name!r}{did_you_mean(suggest(name, known))}")
 

@@ -20,7 +20,7 @@ import click
 from gini_host.logs import color_enabled
 
 if TYPE_CHECKING:
-    from gini_host.plugins import PluginInfo
+    from gini_host.kernel.plugins import PluginInfo
     from gini_host.stages.pipeline import Pipeline, PipelineSpec
     from gini_host.stages.results import PipelineResult, StageResult
     from gini_host.stages.stage import Stage

@@ -13,7 +13,7 @@ from gini_host.cli.session import CliSession, pass_session
 from gini_host.cli.signals import EXIT_INTERRUPTED
 
 if TYPE_CHECKING:
-    from gini_host.kernel import Host
+    from gini_host.kernel.host import Host
     from gini_host.stages.pipeline import Pipeline
     from gini_host.stages.results import PipelineResult
 
@@ -118,7 +118,7 @@ def run_command(
 
     Exit 0 when every stage succeeded, 1 when one failed, 130 when interrupted.
     """
-    from gini_host.config import parse_set_options
+    from gini_host.kernel.config import parse_set_options
     from gini_host.stages.control import RunControl
 
     overrides = parse_set_options(settings)  # bad input fails before anything boots
@@ -165,7 +165,7 @@ def _scheduled_executor(executor: str | None, scheduler: str | None) -> Any:
         raise click.UsageError(f"--scheduler is for --executor dask, not {executor}")
     import functools
 
-    from gini_host.stages.dask import DaskStrategy
+    from gini_host.stages.executors.dask import DaskStrategy
 
     return functools.partial(DaskStrategy, scheduler=scheduler)
 
@@ -177,9 +177,8 @@ def _stage_config(
     are typos (exit 2), stages outside this plan are ignored with a warning."""
     from loguru import logger
 
-    from gini_host.config import SET_FLAG, ConfigError, merge_tables
-    from gini_host.errors import did_you_mean
-    from gini_host.stages.pipeline import suggest
+    from gini_host.kernel.config import SET_FLAG, ConfigError, merge_tables
+    from gini_host.naming import did_you_mean, suggest
 
     merged: dict[str, dict[str, Any]] = {}
     known = [s.id for s in host.stages]

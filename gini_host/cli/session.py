@@ -18,8 +18,8 @@ from gini_host import logs
 from gini_host.cli.signals import SignalGuard
 
 if TYPE_CHECKING:
-    from gini_host.kernel import Host
-    from gini_host.plugins import PluginInfo
+    from gini_host.kernel.host import Host
+    from gini_host.kernel.plugins import PluginInfo
 
 __all__ = ["CliSession", "GlobalOptions", "current_host", "pass_session"]
 
@@ -92,7 +92,7 @@ class CliSession:
         """The booted host (booted on the first call); its plugins' commands are added."""
         if self.host is not None:
             return self.host
-        from gini_host.kernel import Host
+        from gini_host.kernel.host import Host
 
         host = Host.from_environment(
             config_path=self.options.config,
@@ -126,7 +126,7 @@ class CliSession:
             try:
                 host.call_plugin_hook(info, "gini_add_commands", cli=view)
             except Exception as exc:
-                from gini_host.plugins import PluginStatus
+                from gini_host.kernel.plugins import PluginStatus
 
                 host.fail_plugin(
                     info,

@@ -12,29 +12,20 @@ from typing import Any
 
 import pluggy
 
-from gini_host import hookspecs
-from gini_host.errors import (
-    PipelineError,
-    PipelineProblem,
-    UnknownStageError,
-    UsageError,
-    did_you_mean,
-)
+from gini_host.errors import PipelineError, PipelineProblem, UnknownStageError, UsageError
 from gini_host.markers import PROJECT_NAME
+from gini_host.naming import did_you_mean, suggest
+from gini_host.stages import hookspecs
+from gini_host.stages.attempt import run_stage
 from gini_host.stages.context import RunState, StageContext
 from gini_host.stages.control import RunControl
-from gini_host.stages.executors import (
-    RunOptions,
-    StrategyFactory,
-    execute,
-    new_run_id,
-    strategy_for,
-)
+from gini_host.stages.executors import strategy_for
+from gini_host.stages.executors.base import StrategyFactory
 from gini_host.stages.observers import RunObserver
-from gini_host.stages.pipeline import Pipeline, PipelineSpec, build_pipeline, suggest
+from gini_host.stages.pipeline import Pipeline, PipelineSpec, build_pipeline
 from gini_host.stages.registry import StageRegistry
 from gini_host.stages.results import PipelineResult, StageResult, StageStatus
-from gini_host.stages.runner import run_stage
+from gini_host.stages.scheduler import RunOptions, execute, new_run_id
 from gini_host.stages.stage import Stage
 
 __all__ = ["StageManager"]
@@ -207,7 +198,7 @@ class StageManager:
         ``context`` is the shared run state to use (a fresh one when None); a ``host`` given
         with it becomes its host, unless it has another (ValueError). ``control`` lets
         another thread or a signal handler cancel the run. ``executor`` is a name of
-        :data:`~gini_host.stages.executors.EXECUTORS` or a factory taking ``max_workers``.
+        :data:`~gini_host.stages.scheduler.EXECUTORS` or a factory taking ``max_workers``.
         An observer hook that raised is raised after the run, as one
         :class:`~gini_host.stages.observers.ObserverError` carrying the result.
         """

@@ -9,7 +9,6 @@ point nowhere) instead of stopping at the first.
 
 from __future__ import annotations
 
-import difflib
 import heapq
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from itertools import repeat
@@ -19,9 +18,11 @@ from typing import Any
 import attrs
 
 from gini_host.errors import CycleError, PipelineError, PipelineProblem, UnknownStageError
-from gini_host.stages.stage import SEPARATOR, Stage
+from gini_host.graph import find_cycles
+from gini_host.naming import suggest
+from gini_host.stages.stage import Stage
 
-__all__ = ["Pipeline", "PipelineSpec", "build_pipeline", "find_cycles", "suggest"]
+__all__ = ["Pipeline", "PipelineSpec", "build_pipeline"]
 
 
 def _ids(value: Iterable[str]) -> tuple[str, ...]:
@@ -98,75 +99,6 @@ class Pipeline:
             for dep in deps:
                 out[dep].append(sid)
         return out
-
-
-_CUTOFF = 0.6
-
-
-def _likeness(wanted: str, candidate: str) -> float:
-    # Plugin and name parts are compared apart: on whole ids the shared ``disk::`` prefix alone
-    # made every stage of plugin ``disk`` a "close match" for a typo such as ``disk::formta``.
-    if SEPARATOR in wanted and SEPARATOR in candidate:
-        w_plugin, _, w_name = wanted.partition(SEPARATOR)
-        c_plugin, _, c_name = candidate.partition(SEPARATOR)
-        return min(_likeness(w_plugin, c_plugin), _likeness(w_name, c_name))
-    matcher = difflib.SequenceMatcher(None, wanted, candidate)
-    # The quick upper bounds first, as difflib.get_close_matches does: most ids are far off.
-    if matcher.real_quick_ratio() < _CUTOFF or matcher.quick_ratio() < _CUTOFF:
-        return 0.0
-    return matcher.ratio()
-
-
-def suggest(wanted: str, known: Iterable[str], n: int = 3) -> list[str]:
-    """Close matches for an unknown id; a bare name also matches the name part of ``p::name``."""
-    known = list(known)
-    scored = [(score, k) for k in known if (score := _likeness(wanted, k)) >= _CUTOFF]
-    scored.sort(key=lambda pair: -pair[0])  # stable: equal scores keep the known order
-    matches = [k for _, k in scored[:n]]
-    if SEPARATOR not in wanted:
-        by_name = [k for k in known if k.split(SEPARATOR)[-1] == wanted]
-        matches = by_name + [m for m in matches if m not in by_name]
-    return matches[:n]
-
-
-def find_cycles(graph: Mapping[str, Sequence[str]]) -> list[tuple[str, ...]]:
-    """Every distinct cycle reachable in ``graph`` (id -> required ids), each in order.
-
-    A cycle is returned as ``(a, b, c, a)``: a requires b requires c requires a, rotated to
-    start at the node listed first in ``graph`` so the report does not depend on traversal.
-    """
-    position = {node: i for i, node in enumerate(graph)}
-    state: dict[str, int] = {}  # 1 = on the current path, 2 = done
-    seen: set[frozenset[str]] = set()
-    cycles: list[tuple[str, ...]] = []
-    for root in graph:
-        if root in state:
-            continue
-        path: list[str] = [root]
-        state[root] = 1
-        iters = [iter(graph.get(root, ()))]
-        while iters:
-            nxt = next(iters[-1], None)
-            if nxt is None:
-                state[path.pop()] = 2
-                iters.pop()
-                continue
-            if nxt not in graph:
-                continue
-            mark = state.get(nxt)
-            if mark == 1:
-                loop = path[path.index(nxt) :]
-                key = frozenset(loop)
-                if key not in seen:
-                    seen.add(key)
-                    start = min(range(len(loop)), key=lambda i: position[loop[i]])
-                    ordered = loop[start:] + loop[:start]
-                    cycles.append((*ordered, ordered[0]))
-            elif mark is None:
-                state[nxt] = 1
-                path.append(nxt)
-                iters.append(iter(graph.get(nxt, ())))
-    return cycles
 
 
 def build_pipeline(

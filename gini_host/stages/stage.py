@@ -8,13 +8,12 @@ from typing import TYPE_CHECKING, Any, overload
 
 import attrs
 
+from gini_host.naming import SEPARATOR
+
 if TYPE_CHECKING:
     from gini_host.stages.context import StageContext
 
 __all__ = ["SEPARATOR", "Stage", "StageFunction", "Describer", "stage", "qualify"]
-
-#: Separates the owning plugin from the stage name in a stage id: ``disk::format``.
-SEPARATOR = "::"
 
 StageFunction = Callable[["StageContext"], Any]
 Describer = Callable[["StageContext"], str]

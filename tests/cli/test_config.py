@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from gini_host.config import ConfigError, merge_tables, parse_set_options
+from gini_host.kernel.config import ConfigError, merge_tables, parse_set_options
 from gini_host.testing import CliInvoker, PluginDists
 
 NO_DEMO = ("--no-autoload", "-p", "demo")

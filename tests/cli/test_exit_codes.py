@@ -15,7 +15,7 @@ NO_DEMO = ("--no-autoload", "-p", "demo")
 
 GREEDY = """
     from gini_host import hookimpl
-    from gini_host.plugins import PluginManifest
+    from gini_host.kernel.plugins import PluginManifest
 
     @hookimpl
     def gini_manifest():

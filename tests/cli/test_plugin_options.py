@@ -123,7 +123,7 @@ def test_version_option(gini_cli: CliInvoker) -> None:
 
 def test_refresh_plugins_reaches_the_host(gini_cli: CliInvoker) -> None:
     """--refresh-plugins makes the host rescan instead of trusting the entry-point index."""
-    from gini_host.kernel import HOST_CREATED, Host
+    from gini_host.kernel.host import HOST_CREATED, Host
 
     seen: list[Host] = []
     token = HOST_CREATED.set((seen.append,))

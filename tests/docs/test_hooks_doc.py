@@ -6,10 +6,12 @@ import subprocess
 import sys
 from pathlib import Path
 
-from gini_host import hookdoc, hookspec, hookspecs
+from gini_host import hookspec
+from gini_host.authoring import hookdoc
+from gini_host.kernel import hookspecs
 
 PAGE = Path(__file__).resolve().parents[2] / "docs" / "hooks.md"
-REGENERATE = "python -m gini_host.hookdoc > docs/hooks.md"
+REGENERATE = "python -m gini_host.authoring.hookdoc > docs/hooks.md"
 
 
 def test_every_hookspec_is_documented():
@@ -23,9 +25,9 @@ def test_the_page_is_current():
 
 
 def test_the_generator_runs_as_a_module():
-    """python -m gini_host.hookdoc prints the page and exits 0."""
+    """python -m gini_host.authoring.hookdoc prints the page and exits 0."""
     done = subprocess.run(
-        [sys.executable, "-m", "gini_host.hookdoc"], capture_output=True, text=True, check=False
+        [sys.executable, "-m", "gini_host.authoring.hookdoc"], capture_output=True, text=True, check=False
     )
     assert (done.returncode, done.stderr) == (0, "")
     assert done.stdout == hookdoc.render()

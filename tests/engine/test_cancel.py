@@ -14,7 +14,8 @@ import pytest
 
 from gini_host import RunControl, StageContext, StageManager, StageStatus, stage
 from gini_host.errors import RunCancelled
-from gini_host.stages import EXECUTORS, RunOptions, execute
+from gini_host.stages import RunOptions, execute
+from gini_host.stages.executors import strategy_for
 
 needs_sigusr1 = pytest.mark.skipif(not hasattr(signal, "SIGUSR1"), reason="POSIX signals")
 
@@ -131,7 +132,7 @@ def test_stage_ignoring_cancel_is_marked_cancelled_after_grace() -> None:
     try:
         result = execute(
             manager.create_pipeline("p", ["stubborn", "polite"]),
-            EXECUTORS["threads"](2),
+            strategy_for("threads", 2),
             options=RunOptions(grace=0.5),
             control=control,
         )

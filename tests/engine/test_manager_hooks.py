@@ -21,8 +21,8 @@ from gini_host import (
     hookimpl,
     stage,
 )
-from gini_host import hookspecs as gini_hookspecs
 from gini_host.stages import ObserverError
+from gini_host.stages import hookspecs as observer_hookspecs
 from gini_host.stages.executors import strategy_for
 
 
@@ -100,19 +100,21 @@ def _graph(manager: StageManager) -> Pipeline:
     return manager.create_pipeline("watched", ["obs::c", "obs::d"])
 
 
-def test_standalone_manager_has_gini_hookspecs() -> None:
-    """StageManager() makes its own PluginManager for project ``gini_host`` with the hookspecs."""
+def test_standalone_manager_has_observer_hookspecs() -> None:
+    """StageManager() makes its own PluginManager for project ``gini_host`` with the engine's
+    observer hookspecs, and none of the kernel's lifecycle hooks (the engine knows no kernel)."""
     pm = StageManager().plugin_manager
     assert isinstance(pm, pluggy.PluginManager)
     assert pm.project_name == "gini_host"
-    for name in gini_hookspecs.HOOK_NAMES:
+    for name in observer_hookspecs.__all__:
         assert getattr(pm.hook, name).spec is not None
+    assert not hasattr(pm.hook, "gini_preflight")
 
 
 def test_manager_uses_given_plugin_manager() -> None:
     """A host passes its own PluginManager and the manager uses it."""
     pm = pluggy.PluginManager("gini_host")
-    pm.add_hookspecs(gini_hookspecs)
+    pm.add_hookspecs(observer_hookspecs)
     assert StageManager(plugin_manager=pm).plugin_manager is pm
 
 

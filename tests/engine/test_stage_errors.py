@@ -10,7 +10,8 @@ from typing import Any
 import pytest
 
 from gini_host import PipelineResult, StageContext, StageManager, StageResult, stage
-from gini_host.stages.strategies import StageJob, ThreadStrategy
+from gini_host.stages.executors.base import StageJob
+from gini_host.stages.executors.threads import ThreadStrategy
 
 
 class Abort(BaseException):

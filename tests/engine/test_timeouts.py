@@ -10,7 +10,8 @@ import pytest
 
 from gini_host import Stage, StageContext, StageManager, StageStatus, hookimpl, stage
 from gini_host.errors import StageTimeoutError
-from gini_host.stages import EXECUTORS, RunOptions, execute
+from gini_host.stages import RunOptions, execute
+from gini_host.stages.executors import strategy_for
 
 
 class Bodies:
@@ -83,7 +84,7 @@ def test_attempt_that_does_not_stop_fails_unretried(executor: str) -> None:
     began = time.monotonic()
     result = execute(
         manager.create_pipeline("p", ["stuck"]),
-        EXECUTORS[executor](2),
+        strategy_for(executor, 2),
         options=RunOptions(grace=0.2),
     )
     assert time.monotonic() - began < 0.9

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from gini_host import hookimpl
-from gini_host.checks import UnknownPluginError
+from gini_host.authoring.checks import UnknownPluginError
 from gini_host.testing import check_plugin
 
 HOST_OK = ("gini-host>=0.1,<1",)

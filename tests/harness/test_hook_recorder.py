@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from gini_host import Host, StageStatus, hookimpl, stage
-from gini_host.kernel import HOST_CREATED
+from gini_host.kernel.host import HOST_CREATED
 from gini_host.testing import run_pipeline
 
 
@@ -117,7 +117,7 @@ def test_recording_stops_at_teardown(suite: pytest.Pytester) -> None:
     suite.makepyfile(
         '''
         from gini_host import Host
-        from gini_host.kernel import HOST_CREATED
+        from gini_host.kernel.host import HOST_CREATED
 
         KEPT = {}
 

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from gini_host import UsageError
-from gini_host.scaffold import host_requirement, new_plugin
+from gini_host.authoring.scaffold import host_requirement, new_plugin
 
 
 def test_scaffold_writes_a_complete_project(tmp_path):

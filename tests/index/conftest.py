@@ -10,8 +10,8 @@ from typing import Any
 
 import pytest
 
-from gini_host import discovery, index
-from gini_host.discovery import Installed
+from gini_host.kernel import discovery, index
+from gini_host.kernel.discovery import Installed
 from gini_host.testing import PluginDists
 
 

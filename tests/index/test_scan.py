@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from gini_host.discovery import IndexMode, scan
+from gini_host.kernel.discovery import IndexMode, scan
 
 
 def _dist(site, folder, metadata: bytes, entry_points: bytes = b"[gini_host.plugins]\np = p\n"):

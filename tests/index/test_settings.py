@@ -10,8 +10,9 @@ import time
 
 import pytest
 
-from gini_host import Host, index
-from gini_host.discovery import IndexMode, scan
+from gini_host import Host
+from gini_host.kernel import index
+from gini_host.kernel.discovery import IndexMode, scan
 
 PLUGIN = """
 from gini_host import hookimpl, stage

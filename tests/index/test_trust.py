@@ -8,8 +8,8 @@ import stat
 
 import pytest
 
-from gini_host import index
-from gini_host.discovery import scan
+from gini_host.kernel import index
+from gini_host.kernel.discovery import scan
 
 PLUGIN = "from gini_host import hookimpl\n"
 FOREIGN_UID = 4242

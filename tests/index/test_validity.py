@@ -6,8 +6,8 @@ import os
 import sys
 import textwrap
 
-from gini_host import index
-from gini_host.discovery import IndexMode, scan
+from gini_host.kernel import index
+from gini_host.kernel.discovery import IndexMode, scan
 
 PLUGIN = """
 from gini_host import hookimpl, stage

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from gini_host.plugins import ResourceAccess, is_critical_pair
-from gini_host.resolution import PluginConflictError
+from gini_host.kernel.plugins import ResourceAccess, is_critical_pair
+from gini_host.kernel.resolution import PluginConflictError
 
 
 def manifest_source(**fields: str) -> str:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import sys
 
 from gini_host import Host
-from gini_host.discovery import scan
+from gini_host.kernel.discovery import scan
 
 GOOD = """
 from gini_host import hookimpl, stage

@@ -15,7 +15,7 @@ from gini_host import StageContext, StageManager, stage
 
 distributed = pytest.importorskip("distributed")
 
-from gini_host.stages.dask import DaskStrategy, local_cluster  # noqa: E402
+from gini_host.stages.executors.dask import DaskStrategy, local_cluster  # noqa: E402
 
 
 @contextlib.contextmanager

@@ -13,8 +13,8 @@ import pytest
 
 from gini_host import StageContext, StageManager, stage
 from gini_host.errors import ExecutorError
-from gini_host.stages import processes, remote
-from gini_host.stages.processes import ProcessStrategy, WorkerPool
+from gini_host.stages.executors import processes, remote
+from gini_host.stages.executors.processes import ProcessStrategy, WorkerPool
 
 
 class FailingRecipe:

@@ -21,10 +21,15 @@ from typing import TYPE_CHECKING, Any
 
 from gini_host.markers import hookspec
 
+# The observer hooks belong to the engine, which calls them; a host offers them too
+# (re-exported, so ``add_hookspecs(this module)`` registers every hook).
+from gini_host.stages.hookspecs import gini_pipeline_finish as gini_pipeline_finish
+from gini_host.stages.hookspecs import gini_pipeline_start as gini_pipeline_start
+from gini_host.stages.hookspecs import gini_stage_finish as gini_stage_finish
+from gini_host.stages.hookspecs import gini_stage_start as gini_stage_start
+
 if TYPE_CHECKING:
-    from gini_host.stages.context import StageContext
-    from gini_host.stages.pipeline import Pipeline, PipelineSpec
-    from gini_host.stages.results import PipelineResult, StageResult
+    from gini_host.stages.pipeline import PipelineSpec
     from gini_host.stages.stage import Stage
 
 # Every hook name a plugin may implement; anything else named ``gini_*`` is a mistake.
@@ -139,51 +144,6 @@ def gini_shutdown(host: Any) -> None:
 
     Called per initialized plugin in reverse load order, always (also after errors and
     interrupts). Every plugin is called even if some raise; all errors are reported together.
-    """
-
-
-@hookspec
-def gini_pipeline_start(pipeline: Pipeline, run_id: str) -> None:
-    """Observe a run starting.
-
-    :param pipeline: The validated plan about to run.
-    :param run_id: The run's id, also bound to every log line of the run.
-
-    Called for every active plugin, from the scheduling thread.
-    """
-
-
-@hookspec
-def gini_stage_start(stage: Stage, context: StageContext) -> None:
-    """Observe a stage starting (or, in a dry run, being described).
-
-    :param stage: The stage.
-    :param context: The context the stage body receives.
-
-    Called from the scheduling thread right before the body is submitted; stages that are
-    skipped or cancelled before starting get only ``gini_stage_finish``.
-    """
-
-
-@hookspec
-def gini_stage_finish(stage: Stage, result: StageResult) -> None:
-    """Observe a stage's result, whatever it is (succeeded, failed, skipped, ...).
-
-    :param stage: The stage.
-    :param result: Its :class:`gini_host.StageResult`.
-
-    Called exactly once per stage of the plan, from the scheduling thread.
-    """
-
-
-@hookspec
-def gini_pipeline_finish(pipeline: Pipeline, result: PipelineResult) -> None:
-    """Observe a run's end, with every stage's result (also after failures and interrupts).
-
-    :param pipeline: The plan that ran.
-    :param result: Its :class:`gini_host.PipelineResult`.
-
-    Called for every active plugin, from the scheduling thread.
     """
 
 

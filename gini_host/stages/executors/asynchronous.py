@@ -9,7 +9,7 @@ its self-pipe, and the run's cancellation cancels the tasks.
 
 Sync stages run on worker threads beside the event loop, exactly as under ``threads`` (a lone
 one runs inline). Timeouts of coroutine stages are real task cancellation
-(``asyncio.timeout``), see :func:`gini_host.stages.runner.run_stage_async`.
+(``asyncio.timeout``), see :func:`gini_host.stages.attempt.run_stage_async`.
 """
 
 from __future__ import annotations
@@ -21,9 +21,10 @@ import os
 import time
 from typing import ClassVar
 
+from gini_host.stages.attempt import run_stage_async
+from gini_host.stages.executors.base import StageJob
+from gini_host.stages.executors.threads import ThreadStrategy
 from gini_host.stages.results import StageResult
-from gini_host.stages.runner import run_stage_async
-from gini_host.stages.strategies import StageJob, ThreadStrategy
 
 __all__ = ["AsyncStrategy"]
 

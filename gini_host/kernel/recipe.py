@@ -20,12 +20,12 @@ from typing import TYPE_CHECKING, Any
 
 import attrs
 
-from gini_host.config import HostConfig
 from gini_host.errors import ExecutorError
-from gini_host.loading import Builtin
+from gini_host.kernel.config import HostConfig
+from gini_host.kernel.loading import Builtin
 
 if TYPE_CHECKING:
-    from gini_host.kernel import Host
+    from gini_host.kernel.host import Host
 
 __all__ = ["HostRecipe", "plugin_fingerprint"]
 
@@ -135,7 +135,7 @@ class HostRecipe:
 
     def build(self) -> Host:
         """Boot a host from the recipe (in the worker process)."""
-        from gini_host.kernel import Host
+        from gini_host.kernel.host import Host
 
         host = Host(
             [_import_object(name) for name in self.plugins],

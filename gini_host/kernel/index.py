@@ -5,7 +5,7 @@ costs one ``open`` each; a warm index costs one ``stat`` per ``sys.path`` entry,
 plugin-providing distribution's ``entry_points.txt`` (an in-place edit does not change the
 directory's mtime) and one small JSON read, and never imports ``importlib.metadata``.
 
-The index knows nothing of what it stores: :mod:`gini_host.discovery` hands it a JSON-able
+The index knows nothing of what it stores: :mod:`gini_host.kernel.discovery` hands it a JSON-able
 payload and the stamps (mtime, size, inode) that make the payload valid. A folder is stamped
 before it is listed; a file is stamped while it is open, right after it is read, and a scan
 whose stamps are younger than :data:`RACY_WINDOW_NS` is not stored, so a change made during a

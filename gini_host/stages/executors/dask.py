@@ -7,7 +7,7 @@ from the host's recipe (workers that join later boot it too), and the run is ref
 worker lacks a plugin or has another version of one.
 
 Like ``processes``, this is the ``threads`` strategy where a thread supervises each running
-stage (:class:`~gini_host.stages.remote.RemoteStrategy`): every attempt is one Dask future
+stage (:class:`~gini_host.stages.executors.remote.RemoteStrategy`): every attempt is one Dask future
 under a key of its own (a retry reusing the key got the failed attempt's outcome back from
 the scheduler without running), so retries, failure policy and tag limits are the
 scheduling loop's, unchanged. The loop submits a stage when it is ready, not the whole plan
@@ -34,8 +34,8 @@ from typing import TYPE_CHECKING, Any, ClassVar
 from gini_host.errors import ExecutorError, StageTimeoutError, WorkerCrashed
 from gini_host.stages.context import StageContext
 from gini_host.stages.control import RunInterrupted
-from gini_host.stages.remote import Fingerprint, RemoteStrategy, plugin_mismatch
-from gini_host.stages.worker import WorkerSide
+from gini_host.stages.executors.remote import Fingerprint, RemoteStrategy, plugin_mismatch
+from gini_host.stages.executors.worker import WorkerSide
 
 try:
     import dask

@@ -5,7 +5,7 @@ Reading ``entry_points.txt`` ourselves, rather than through ``importlib.metadata
 stdlib path builds a Distribution object per dist and costs about 3x that (issue 6 measured
 it). Only the METADATA of plugin-providing distributions is read.
 
-A scan's result is kept in the entry-point index (:mod:`gini_host.index`) and reused while
+A scan's result is kept in the entry-point index (:mod:`gini_host.kernel.index`) and reused while
 nothing it was read from has changed; :class:`IndexMode` says whether to use it.
 """
 
@@ -22,7 +22,7 @@ import attrs
 from loguru import logger
 from packaging.utils import canonicalize_name
 
-from gini_host import index
+from gini_host.kernel import index
 
 __all__ = ["ENTRY_POINT_GROUP", "IndexMode", "Installed", "PluginEntryPoint", "scan"]
 
@@ -97,7 +97,7 @@ def scan(paths: Sequence[str] | None = None, *, mode: IndexMode = IndexMode.USE)
 def _scan(paths: Sequence[str], stamps: list[index.Stamp] | None) -> Installed:
     """The scan itself; ``stamps`` (when given) receives what the result depends on: each
     folder stamped before it is listed, each plugin's ``entry_points.txt`` while it is open
-    (see :mod:`gini_host.index` for why that is safe)."""
+    (see :mod:`gini_host.kernel.index` for why that is safe)."""
     entry_points: list[PluginEntryPoint] = []
     versions: dict[str, str] = {}
     with_stat = stamps is not None
@@ -212,7 +212,7 @@ def _read_entry_points(
     Raw ``os`` calls, no file object: most distributions turn out to be of no interest, and
     this loop is the whole cost of a cold discovery. The stat is taken after the read; an
     edit in between leaves an mtime of "just now", which the index refuses to store
-    (:data:`gini_host.index.RACY_WINDOW_NS`).
+    (:data:`gini_host.kernel.index.RACY_WINDOW_NS`).
     """
     try:
         fd = os.open(path, os.O_RDONLY)

@@ -15,7 +15,7 @@ import attrs
 from packaging.specifiers import InvalidSpecifier, SpecifierSet
 from packaging.version import InvalidVersion, Version
 
-from gini_host.stages.pipeline import find_cycles
+from gini_host.graph import find_cycles
 
 __all__ = [
     "PRIORITY_CORE",

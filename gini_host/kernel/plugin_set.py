@@ -18,9 +18,9 @@ import pluggy
 from loguru import logger
 
 from gini_host.errors import PluginHookError
-from gini_host.loading import argnames
-from gini_host.plugins import PluginInfo, PluginStatus
-from gini_host.resolution import cascade
+from gini_host.kernel.loading import argnames
+from gini_host.kernel.plugins import PluginInfo, PluginStatus
+from gini_host.kernel.resolution import cascade
 from gini_host.stages.manager import StageManager
 
 __all__ = ["HookMonitor", "PluginSet"]

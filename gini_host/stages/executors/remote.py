@@ -1,11 +1,11 @@
 """What crosses between the host process and a process that runs one of its stages: the
-protocol, and its host side (the worker side is :mod:`gini_host.stages.worker`).
+protocol, and its host side (the worker side is :mod:`gini_host.stages.executors.worker`).
 
 Used by the ``processes`` and ``dask`` executors alike, through :class:`RemoteStrategy`. The
 rules (docs/operators.md):
 
 - **Stages are found, never pickled.** A worker boots its own host from the run's
-  :class:`~gini_host.recipe.HostRecipe` and looks the stage up by id; without a host (a bare
+  :class:`~gini_host.kernel.recipe.HostRecipe` and looks the stage up by id; without a host (a bare
   ``StageManager``), the stage function is imported by ``module:qualname``, so it must be a
   module-level function. Closures and lambdas are refused before the run starts (dry runs
   included, so that a dry run says whether the real one would start).
@@ -29,11 +29,11 @@ from typing import TYPE_CHECKING, Any, final
 import attrs
 
 from gini_host.errors import BoundaryError, ExecutorError
+from gini_host.stages.attempt import BodyCall
 from gini_host.stages.context import StageContext
+from gini_host.stages.executors.threads import ThreadStrategy
 from gini_host.stages.results import ErrorInfo
-from gini_host.stages.runner import BodyCall
 from gini_host.stages.stage import Stage
-from gini_host.stages.strategies import ThreadStrategy
 
 if TYPE_CHECKING:
     from gini_host.stages.context import RunState

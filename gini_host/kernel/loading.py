@@ -20,14 +20,14 @@ import pluggy
 from loguru import logger
 
 from gini_host._version import __version__
-from gini_host.discovery import Installed
 from gini_host.errors import UnknownNameError, UsageError
-from gini_host.hookspecs import HOOK_NAMES
-from gini_host.plugins import PRIORITY_KERNEL, PluginInfo, PluginManifest, PluginStatus
-from gini_host.stages.pipeline import suggest
+from gini_host.kernel.discovery import Installed
+from gini_host.kernel.hookspecs import HOOK_NAMES
+from gini_host.kernel.plugins import PRIORITY_KERNEL, PluginInfo, PluginManifest, PluginStatus
+from gini_host.naming import suggest
 
 if TYPE_CHECKING:
-    from gini_host.config import PluginsConfig
+    from gini_host.kernel.config import PluginsConfig
 
 __all__ = ["Builtin", "argnames", "collect", "import_plugin", "plugin_name_of"]
 

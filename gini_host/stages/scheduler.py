@@ -20,31 +20,16 @@ from typing import Any
 
 import attrs
 
+from gini_host.stages.attempt import DEFAULT_GRACE
 from gini_host.stages.context import RunState, StageContext
 from gini_host.stages.control import RunControl, RunInterrupted
+from gini_host.stages.executors.base import StageJob, Strategy
 from gini_host.stages.observers import ObserverGuard, RunObserver
 from gini_host.stages.pipeline import Pipeline
 from gini_host.stages.results import PipelineResult, StageResult, StageStatus
-from gini_host.stages.runner import DEFAULT_GRACE
 from gini_host.stages.stage import Stage
-from gini_host.stages.strategies import (
-    EXECUTORS,
-    StageJob,
-    Strategy,
-    StrategyFactory,
-    strategy_for,
-)
 
-__all__ = [
-    "DEFAULT_GRACE",
-    "EXECUTORS",
-    "RunObserver",
-    "RunOptions",
-    "StrategyFactory",
-    "execute",
-    "new_run_id",
-    "strategy_for",
-]
+__all__ = ["DEFAULT_GRACE", "RunOptions", "execute", "new_run_id"]
 
 # Enum members as module constants: ``StageStatus.X`` costs ~90 ns a lookup on Python 3.11,
 # which the per-stage path paid several times (see docs/performance.md).

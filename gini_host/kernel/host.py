@@ -2,7 +2,7 @@
 and their stages, runs pipelines, and always shuts down.
 
 Booting is itself a pipeline (see :mod:`gini_host.builtin.core`); each of its stages calls one
-public boot step below. Per-plugin hooks go through :class:`~gini_host.plugin_set.PluginSet`,
+public boot step below. Per-plugin hooks go through :class:`~gini_host.kernel.plugin_set.PluginSet`,
 plugin by plugin in load order, so every result and every error is attributed to its plugin.
 """
 
@@ -17,25 +17,39 @@ from typing import TYPE_CHECKING, Any, Final
 import pluggy
 from loguru import logger
 
-from gini_host import hookspecs
 from gini_host.builtin import DEFAULT_BUILTINS
-from gini_host.config import HostConfig, coerce_config, find_config_file, load_config, merge_tables
-from gini_host.discovery import IndexMode, Installed, scan
-from gini_host.errors import GiniHostError, PluginHookError, UsageError, did_you_mean
-from gini_host.loading import Builtin, check_names, collect, hook_problems, import_plugin, load
+from gini_host.errors import GiniHostError, PluginHookError, UsageError
+from gini_host.kernel import hookspecs
+from gini_host.kernel.config import (
+    HostConfig,
+    coerce_config,
+    find_config_file,
+    load_config,
+    merge_tables,
+)
+from gini_host.kernel.discovery import IndexMode, Installed, scan
+from gini_host.kernel.loading import (
+    Builtin,
+    check_names,
+    collect,
+    hook_problems,
+    import_plugin,
+    load,
+)
+from gini_host.kernel.plugin_set import HookMonitor, PluginSet
+from gini_host.kernel.plugins import PluginInfo, PluginManifest, PluginStatus
+from gini_host.kernel.resolution import check_requirements, order_plugins, resolve_conflicts
 from gini_host.markers import PROJECT_NAME
-from gini_host.plugin_set import HookMonitor, PluginSet
-from gini_host.plugins import PluginInfo, PluginManifest, PluginStatus
-from gini_host.resolution import check_requirements, order_plugins, resolve_conflicts
+from gini_host.naming import did_you_mean, suggest
 from gini_host.stages.control import RunControl
 from gini_host.stages.manager import StageManager
-from gini_host.stages.pipeline import Pipeline, PipelineSpec, spec_from_any, suggest
+from gini_host.stages.pipeline import Pipeline, PipelineSpec, spec_from_any
 from gini_host.stages.results import PipelineResult, StageStatus
 from gini_host.stages.stage import Stage
 
 if TYPE_CHECKING:
-    from gini_host.recipe import HostRecipe
-    from gini_host.stages.executors import StrategyFactory
+    from gini_host.kernel.recipe import HostRecipe
+    from gini_host.stages.executors.base import StrategyFactory
 
 __all__ = ["AUTOLOAD_ENV", "HOST_CREATED", "Host", "HookMonitor", "PluginHookError"]
 
@@ -323,7 +337,7 @@ class Host:
     def recipe(self) -> HostRecipe:
         """What a worker process needs to boot the same plugin set (``processes`` and
         ``dask`` executors); ExecutorError names plugin objects that cannot cross."""
-        from gini_host.recipe import HostRecipe
+        from gini_host.kernel.recipe import HostRecipe
 
         return HostRecipe.of(self, self._explicit)
 

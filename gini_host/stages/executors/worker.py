@@ -1,8 +1,8 @@
 """The worker side of running a stage in another process: boot the host once, run calls.
 
 The ``processes`` executor's worker processes (:func:`process_main`) and the ``dask``
-executor's worker plugin each hold one :class:`WorkerSide`; :mod:`gini_host.stages.remote` is
-the protocol and the host side.
+executor's worker plugin each hold one :class:`WorkerSide`;
+:mod:`gini_host.stages.executors.remote` is the protocol and the host side.
 """
 
 from __future__ import annotations
@@ -18,8 +18,9 @@ import attrs
 from loguru import logger
 
 from gini_host.errors import BoundaryError
+from gini_host.stages.attempt import call_body
 from gini_host.stages.context import RunState, StageContext
-from gini_host.stages.remote import (
+from gini_host.stages.executors.remote import (
     PICKLE_PROTOCOL,
     TO_WORKER,
     StageCall,
@@ -28,7 +29,6 @@ from gini_host.stages.remote import (
     resolve_function,
 )
 from gini_host.stages.results import ErrorInfo
-from gini_host.stages.runner import call_body
 from gini_host.stages.stage import Stage
 
 __all__ = ["STOP", "WorkerSide", "process_main"]

@@ -1,7 +1,8 @@
 """Generate ``docs/hooks.md``, the hook reference, from the hookspec docstrings.
 
-Run ``python -m gini_host.hookdoc > docs/hooks.md``; ``tests/docs/test_hooks_doc.py`` fails
-when a hookspec is undocumented or the page is stale. :func:`problems` is what that test
+Run ``python -m gini_host.authoring.hookdoc > docs/hooks.md``;
+``tests/docs/test_hooks_doc.py`` fails when a hookspec is undocumented or the page is stale.
+:func:`problems` is what that test
 checks: a summary line, one ``:param:`` per argument and none for arguments that do not exist.
 """
 
@@ -15,7 +16,7 @@ from typing import Any
 
 import attrs
 
-from gini_host import hookspecs
+from gini_host.kernel import hookspecs
 from gini_host.markers import PROJECT_NAME
 
 __all__ = ["HookDoc", "main", "parse", "problems", "render"]
@@ -169,7 +170,7 @@ def render() -> str:
     out = [
         "# Hook reference",
         "",
-        "<!-- Generated from gini_host/hookspecs.py by `python -m gini_host.hookdoc > "
+        "<!-- Generated from gini_host/hookspecs.py by `python -m gini_host.authoring.hookdoc > "
         "docs/hooks.md`. Do not edit: edit the docstrings and regenerate. -->",
         "",
         _markdown((inspect.getdoc(hookspecs) or "").splitlines()[0]),

@@ -24,15 +24,17 @@ import pluggy
 from packaging.requirements import InvalidRequirement, Requirement
 from packaging.utils import canonicalize_name
 
-from gini_host import hookspecs
 from gini_host._version import __version__
-from gini_host.discovery import ENTRY_POINT_GROUP, PluginEntryPoint, scan
-from gini_host.errors import CycleError, GiniHostError, UsageError, did_you_mean
-from gini_host.loading import argnames, hook_problems, import_plugin, plugin_name_of
+from gini_host.authoring.scaffold import host_requirement
+from gini_host.errors import CycleError, GiniHostError, UsageError
+from gini_host.graph import find_cycles
+from gini_host.kernel import hookspecs
+from gini_host.kernel.discovery import ENTRY_POINT_GROUP, PluginEntryPoint, scan
+from gini_host.kernel.loading import argnames, hook_problems, import_plugin, plugin_name_of
+from gini_host.kernel.resolution import read_requirement, version_matches
 from gini_host.markers import PROJECT_NAME
-from gini_host.resolution import read_requirement, version_matches
-from gini_host.scaffold import host_requirement
-from gini_host.stages.pipeline import find_cycles, spec_from_any, suggest
+from gini_host.naming import did_you_mean, suggest
+from gini_host.stages.pipeline import spec_from_any
 from gini_host.stages.stage import SEPARATOR, Stage
 
 __all__ = ["UnknownPluginError", "check_plugin"]
@@ -263,7 +265,7 @@ def _stage_problems(
     found: _Target, paths: Sequence[str] | None, *, skip_host_version: bool
 ) -> list[str]:
     """Boot a host of the installed plugins with this one, then check what it registered."""
-    from gini_host.kernel import Host
+    from gini_host.kernel.host import Host
 
     explicit = () if found.entry_point is not None else (found.obj,)
     host = Host(explicit, autoload=True, paths=paths)

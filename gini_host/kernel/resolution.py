@@ -18,7 +18,7 @@ from packaging.version import InvalidVersion, Version
 
 from gini_host._version import __version__
 from gini_host.errors import UsageError
-from gini_host.plugins import Conflict, PluginInfo, PluginStatus, find_conflicts, load_order
+from gini_host.kernel.plugins import Conflict, PluginInfo, PluginStatus, find_conflicts, load_order
 
 __all__ = [
     "PluginConflictError",

@@ -2,10 +2,10 @@
 
 Each worker is a ``spawn``-ed process (never ``fork``: the host has threads) that boots the
 run's plugin set once, from the host's recipe, then runs stages one at a time, found by id
-(:mod:`gini_host.stages.remote` says what crosses and how). The strategy is the ``threads``
-strategy with one change: a thread does not run the body, it supervises the worker that
+(:mod:`gini_host.stages.executors.remote` says what crosses and how). The strategy is the
+``threads`` strategy with one change: a thread does not run the body, it supervises the worker that
 does. So retries, retry delays and statuses come from the same
-:func:`~gini_host.stages.runner.run_stage`; each attempt is one exchange with a worker:
+:func:`~gini_host.stages.attempt.run_stage`; each attempt is one exchange with a worker:
 
 - a **timeout** terminates the worker (SIGTERM, then SIGKILL) and fails the attempt with
   ``StageTimeoutError``; a **cancelled run** terminates the workers of running stages, which
@@ -36,8 +36,8 @@ from loguru import logger
 
 from gini_host.errors import ExecutorError, StageTimeoutError, WorkerCrashed, describe_exit
 from gini_host.stages.control import RunInterrupted
-from gini_host.stages.remote import Fingerprint, RemoteStrategy, plugin_mismatch
-from gini_host.stages.worker import STOP, process_main
+from gini_host.stages.executors.remote import Fingerprint, RemoteStrategy, plugin_mismatch
+from gini_host.stages.executors.worker import STOP, process_main
 
 if TYPE_CHECKING:
     from multiprocessing.context import SpawnProcess
