@@ -8,6 +8,7 @@ derive from :class:`UsageError`; the CLI maps them to exit code 2.
 
 from __future__ import annotations
 
+import enum
 from collections.abc import Sequence
 
 from gini_host.naming import did_you_mean
@@ -17,6 +18,7 @@ __all__ = [
     "CycleError",
     "DuplicateStageError",
     "ExecutorError",
+    "ExitCode",
     "GiniHostError",
     "PipelineError",
     "PipelineProblem",
@@ -29,6 +31,20 @@ __all__ = [
     "UsageError",
     "WorkerCrashed",
 ]
+
+
+class ExitCode(enum.IntEnum):
+    """How a ``gini-host`` command ends (docs/operators.md); the CLI maps exceptions to these
+    in one place (``gini_host.cli.app.GiniGroup.invoke``), as pytest's ``wrap_session`` does."""
+
+    #: Everything asked for was done.
+    OK = 0
+    #: A stage failed, or a shutdown hook raised.
+    FAILED = 1
+    #: Bad input: usage, config, an unknown name, a cycle, a conflict that blocks the run.
+    USAGE = 2
+    #: A real SIGINT or SIGTERM (128 + SIGINT), after the shutdown hooks ran.
+    INTERRUPTED = 130
 
 
 class GiniHostError(Exception):

@@ -1,10 +1,53 @@
-"""Graph helpers shared by plugin ordering and pipeline planning."""
+"""Graph helpers shared by plugin ordering and pipeline planning: one tie-broken
+topological order and one cycle finder, so plugins and stages are ordered by the same rule."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+import heapq
+from collections.abc import Hashable, Mapping, Sequence
+from typing import Any, TypeVar
 
-__all__ = ["find_cycles"]
+__all__ = ["find_cycles", "topological_order"]
+
+_Node = TypeVar("_Node", bound=Hashable)
+
+
+def topological_order(
+    requires: Mapping[_Node, Sequence[_Node]],
+    rank: Mapping[_Node, Any],
+    dependents: Mapping[_Node, Sequence[_Node]] | None = None,
+) -> tuple[list[_Node], dict[_Node, int]]:
+    """Kahn's algorithm: requirements first; among ready nodes, the lowest ``rank`` first.
+
+    ``requires`` maps each node to the nodes it waits for (edges to nodes outside the mapping
+    are the caller's to drop first); ``dependents`` is its reverse, when the caller already
+    has it. Returns the order and each ordered node's depth (its longest path from a root).
+    Nodes on a cycle, or behind one, are left out of the order: ``find_cycles`` names them.
+    """
+    if dependents is None:
+        reverse: dict[_Node, list[_Node]] = {node: [] for node in requires}
+        for node, deps in requires.items():
+            for dep in deps:
+                reverse[dep].append(node)
+        dependents = reverse
+    waiting = {node: len(deps) for node, deps in requires.items()}
+    heap = [(rank[node], node) for node, deps in requires.items() if not deps]
+    heapq.heapify(heap)
+    depth = dict.fromkeys(requires, 0)
+    order: list[_Node] = []
+    pop, push, append = heapq.heappop, heapq.heappush, order.append
+    while heap:
+        node = pop(heap)[1]
+        append(node)
+        below = depth[node] + 1
+        for child in dependents[node]:
+            if depth[child] < below:
+                depth[child] = below
+            left = waiting[child] - 1
+            waiting[child] = left
+            if not left:
+                push(heap, (rank[child], child))
+    return order, depth
 
 
 def find_cycles(graph: Mapping[str, Sequence[str]]) -> list[tuple[str, ...]]:

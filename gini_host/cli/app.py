@@ -21,15 +21,12 @@ import click
 from gini_host._version import __version__
 from gini_host.cli import authoring, listing, planning, running
 from gini_host.cli.session import CliSession, GlobalOptions
-from gini_host.cli.signals import EXIT_INTERRUPTED, Interrupted
-from gini_host.errors import GiniHostError, UsageError
+from gini_host.cli.signals import Interrupted
+from gini_host.errors import ExitCode, GiniHostError, UsageError
 
-__all__ = ["EXIT_FAILED", "EXIT_OK", "EXIT_USAGE", "GiniGroup", "cli", "main"]
+__all__ = ["GiniGroup", "cli", "main"]
 
 PROG_NAME = "gini-host"
-EXIT_OK = 0
-EXIT_FAILED = 1
-EXIT_USAGE = 2
 
 
 class GiniGroup(click.Group):
@@ -67,7 +64,7 @@ class GiniGroup(click.Group):
     def invoke(self, ctx: click.Context) -> Any:
         session = CliSession(GlobalOptions.from_params(ctx.params), root=self)
         ctx.obj = session
-        code = EXIT_OK
+        code: int = ExitCode.OK
         result: Any = None
         session.start()
         try:
@@ -79,18 +76,18 @@ class GiniGroup(click.Group):
             # while booting", or one from a stage body) by the first signal the guard received.
             name = exc.signal_name if isinstance(exc, Interrupted) else session.signals.received
             session.report_error(f"interrupted by {name}" if name else "interrupted", exc)
-            code = EXIT_INTERRUPTED
+            code = ExitCode.INTERRUPTED
         except UsageError as exc:
             session.report_error(str(exc), exc)
-            code = EXIT_USAGE
+            code = ExitCode.USAGE
         except GiniHostError as exc:
             session.report_error(str(exc), exc)
-            code = EXIT_FAILED
+            code = ExitCode.FAILED
         finally:
             shut_down_cleanly = session.close()
-        if not shut_down_cleanly and code == EXIT_OK:
-            code = EXIT_FAILED  # a failing shutdown hook fails the command (docs/operators.md)
-        if code != EXIT_OK:
+        if not shut_down_cleanly and code == ExitCode.OK:
+            code = ExitCode.FAILED  # a failing shutdown hook fails the command (docs/operators.md)
+        if code != ExitCode.OK:
             ctx.exit(code)
         return result
 
@@ -149,8 +146,8 @@ def main(argv: Sequence[str] | None = None) -> NoReturn:
         sys.exit(exc.exit_code)
     except click.Abort:  # Ctrl-C before a command started
         click.echo("interrupted", err=True)
-        sys.exit(EXIT_INTERRUPTED)
-    sys.exit(result if isinstance(result, int) else EXIT_OK)
+        sys.exit(ExitCode.INTERRUPTED)
+    sys.exit(result if isinstance(result, int) else ExitCode.OK)
 
 
 for _command in (

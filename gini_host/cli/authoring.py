@@ -7,6 +7,7 @@ from pathlib import Path
 import click
 
 from gini_host.cli import output
+from gini_host.errors import ExitCode
 
 __all__ = ["COMMANDS"]
 
@@ -28,7 +29,7 @@ def check_command(target: str) -> None:
     for line in problems:
         output.echo(line)
     if problems:
-        click.get_current_context().exit(1)
+        click.get_current_context().exit(ExitCode.FAILED)
     output.echo(f"{target}: no problems found", err=True)
 
 

@@ -10,7 +10,7 @@ import click
 from gini_host.cli import output
 from gini_host.cli.listing import json_option
 from gini_host.cli.session import CliSession, pass_session
-from gini_host.cli.signals import EXIT_INTERRUPTED
+from gini_host.errors import ExitCode
 
 if TYPE_CHECKING:
     from gini_host.kernel.host import Host
@@ -46,7 +46,7 @@ def preflight_command(session: CliSession, as_json: bool) -> None:
         ]
         output.echo(output.table(["plugin", "verdict", "problems"], rows))
     if failed:
-        click.get_current_context().exit(1)
+        click.get_current_context().exit(ExitCode.FAILED)
 
 
 def _preflight_verdicts(host: Host) -> dict[str, tuple[str, list[str]]]:
@@ -143,7 +143,7 @@ def run_command(
     else:
         _print_outcome(session, pipeline, result)
     code = _exit_code(result, session)
-    if code == EXIT_INTERRUPTED:
+    if code == ExitCode.INTERRUPTED:
         from loguru import logger
 
         cancelled = sum(1 for r in result.values() if r.status.value == "cancelled")
@@ -238,8 +238,8 @@ def _reporter_attached(session: CliSession) -> bool:
 
 def _exit_code(result: PipelineResult, session: CliSession) -> int:
     if result.interrupted or session.signals.received is not None:
-        return EXIT_INTERRUPTED
-    return 0 if result.ok else 1
+        return ExitCode.INTERRUPTED
+    return ExitCode.OK if result.ok else ExitCode.FAILED
 
 
 COMMANDS: Sequence[click.Command] = (preflight_command, run_command)

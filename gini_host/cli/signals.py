@@ -23,10 +23,9 @@ from typing import TYPE_CHECKING, Any, Final
 if TYPE_CHECKING:
     from gini_host.stages.control import RunControl
 
-__all__ = ["EXIT_INTERRUPTED", "Interrupted", "SignalGuard"]
+__all__ = ["Interrupted", "SignalGuard"]
 
 #: 128 + SIGINT, what shells report for a process stopped by Ctrl-C.
-EXIT_INTERRUPTED: Final = 130
 _SIGNALS: Final = (signal.SIGINT, signal.SIGTERM)
 
 

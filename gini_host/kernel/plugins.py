@@ -7,7 +7,6 @@ installed distribution); :class:`PluginManifest` holds only what packaging canno
 from __future__ import annotations
 
 import enum
-import heapq
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any, Final
 
@@ -15,7 +14,7 @@ import attrs
 from packaging.specifiers import InvalidSpecifier, SpecifierSet
 from packaging.version import InvalidVersion, Version
 
-from gini_host.graph import find_cycles
+from gini_host.graph import find_cycles, topological_order
 
 __all__ = [
     "PRIORITY_CORE",
@@ -166,21 +165,9 @@ def load_order(plugins: Sequence[PluginInfo]) -> tuple[list[PluginInfo], list[tu
     by_name = {p.name: p for p in plugins}
     graph = {p.name: [d for d in p.depends_on if d in by_name] for p in plugins}
     cycles = find_cycles(graph)
-    waiting = {n: len(deps) for n, deps in graph.items()}
-    dependents: dict[str, list[str]] = {n: [] for n in graph}
-    for name, deps in graph.items():
-        for dep in deps:
-            dependents[dep].append(name)
-    heap = [(by_name[n].manifest.priority, n) for n, c in waiting.items() if c == 0]
-    heapq.heapify(heap)
-    order: list[PluginInfo] = []
-    while heap:
-        _, name = heapq.heappop(heap)
-        order.append(by_name[name])
-        for child in dependents[name]:
-            waiting[child] -= 1
-            if waiting[child] == 0:
-                heapq.heappush(heap, (by_name[child].manifest.priority, child))
+    rank = {p.name: (p.manifest.priority, p.name) for p in plugins}
+    names, _ = topological_order(graph, rank)
+    order = [by_name[n] for n in names]
     # Plugins on a cycle, or behind one, never became ready and are not in the order.
     return order, cycles
 

@@ -133,11 +133,17 @@ class StageManager:
 
     def validate_pipeline(
         self,
-        stage_ids: Sequence[str] | PipelineSpec,
+        stage_ids: Sequence[str] | PipelineSpec | Pipeline,
         requires: Mapping[str, Sequence[str]] | None = None,
     ) -> list[PipelineProblem]:
-        """Every problem of a would-be pipeline (empty when it is valid)."""
+        """Every problem of a would-be pipeline (empty when it is valid).
+
+        A :class:`Pipeline` is re-checked against the registry as it is now (Gini's rule: a
+        plugin may have gone, or re-registered a stage, since the plan was made).
+        """
         ids: Sequence[str]
+        if isinstance(stage_ids, Pipeline):
+            return self._recheck(stage_ids)
         if isinstance(stage_ids, PipelineSpec):
             name, ids, requires = stage_ids.name, stage_ids.stages, stage_ids.requires
         else:
@@ -147,6 +153,18 @@ class StageManager:
         except PipelineError as exc:
             return list(exc.problems)
         return []
+
+    def _recheck(self, pipeline: Pipeline) -> list[PipelineProblem]:
+        problems: list[PipelineProblem] = []
+        for sid, planned in pipeline.stages.items():
+            current = self.registry.find(sid)
+            if current is None:
+                known = self.registry.ids()
+                problems.append(UnknownStageError(sid, suggestions=suggest(sid, known)))
+            elif current is not planned:
+                again = f"stage {sid!r} was registered again since {pipeline.name!r} was planned"
+                problems.append(PipelineProblem(f"{again}; plan it again"))
+        return problems
 
     def plan(self, targets: Sequence[str], name: str | None = None) -> Pipeline:
         """One plan for several targets, each a pipeline name or a stage id."""

@@ -9,7 +9,6 @@ point nowhere) instead of stopping at the first.
 
 from __future__ import annotations
 
-import heapq
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from itertools import repeat
 from types import MappingProxyType
@@ -18,7 +17,7 @@ from typing import Any
 import attrs
 
 from gini_host.errors import CycleError, PipelineError, PipelineProblem, UnknownStageError
-from gini_host.graph import find_cycles
+from gini_host.graph import find_cycles, topological_order
 from gini_host.naming import suggest
 from gini_host.stages.stage import Stage
 
@@ -195,29 +194,13 @@ def _plan_order(
     requires: Mapping[str, tuple[str, ...]],
     dependents: Mapping[str, Sequence[str]],
 ) -> tuple[list[str], tuple[tuple[str, ...], ...]]:
-    """Kahn's algorithm, ties broken by listing position; layers by longest path from a root.
+    """The plan order (ties broken by listing position) and layers by longest path from a root.
 
     ``dependents`` is the reverse of ``requires`` (in any order). With a cycle, the order
     holds only the stages outside it and downstream of none of it.
     """
     position = {sid: i for i, sid in enumerate(requires)}
-    waiting = {sid: len(deps) for sid, deps in requires.items()}
-    # Built in listing order, so already a valid heap.
-    heap = [(i, sid) for i, (sid, deps) in enumerate(requires.items()) if not deps]
-    depth = dict.fromkeys(requires, 0)
-    order: list[str] = []
-    pop, push, append = heapq.heappop, heapq.heappush, order.append
-    while heap:
-        sid = pop(heap)[1]
-        append(sid)
-        below = depth[sid] + 1
-        for child in dependents[sid]:
-            if depth[child] < below:
-                depth[child] = below
-            left = waiting[child] - 1
-            waiting[child] = left
-            if not left:
-                push(heap, (position[child], child))
+    order, depth = topological_order(requires, position, dependents)
     layers: list[list[str]] = [[] for _ in range(max(depth.values(), default=-1) + 1)]
     placed = set(order) if len(order) < len(requires) else requires
     for sid in requires:  # listing order, so each layer keeps it

@@ -278,6 +278,27 @@ def test_validate_pipeline_returns_problems(manager: StageManager) -> None:
     assert isinstance(cycle, CycleError)
 
 
+def test_validate_pipeline_rechecks_a_plan_against_the_registry_now(manager: StageManager) -> None:
+    """A planned ``Pipeline`` is valid while its stages are registered; once the plugin that
+    owned one is gone, or the stage was registered anew, the plan is reported stale."""
+    _register(manager, {"a": [], "b": ["a"]}, plugin="p")
+    _register(manager, {"solo": []}, plugin="q")
+    pipeline = manager.create_pipeline("build", ["p::b", "q::solo"])
+    assert manager.validate_pipeline(pipeline) == []
+    manager.unregister_plugin("p")
+    problems = manager.validate_pipeline(pipeline)
+    assert sorted(p.stage_id for p in problems if isinstance(p, UnknownStageError)) == [
+        "p::a",
+        "p::b",
+    ]
+    _register(manager, {"a": [], "b": ["a"]}, plugin="p")
+    stale = manager.validate_pipeline(pipeline)
+    assert [str(p) for p in stale] == [
+        "stage 'p::a' was registered again since 'build' was planned; plan it again",
+        "stage 'p::b' was registered again since 'build' was planned; plan it again",
+    ]
+
+
 def test_execute_of_failed_validation_never_starts(manager: StageManager) -> None:
     """A cyclic request cannot become a Pipeline, so nothing can run it (validation comes first)."""
     log: list[str] = []
