@@ -170,7 +170,7 @@ def render() -> str:
     out = [
         "# Hook reference",
         "",
-        "<!-- Generated from gini_host/hookspecs.py by `python -m gini_host.authoring.hookdoc > "
+        "<!-- Generated from gini_host/kernel/hookspecs.py by `python -m gini_host.authoring.hookdoc > "
         "docs/hooks.md`. Do not edit: edit the docstrings and regenerate. -->",
         "",
         _markdown((inspect.getdoc(hookspecs) or "").splitlines()[0]),
