@@ -7,6 +7,10 @@ stays off on every sink: it prints the local variables of each traceback frame, 
 hold passwords or tokens. The sink looks ``sys.stderr`` up on every line instead of
 binding the stream once, so a live progress display (which swaps ``sys.stderr`` for a proxy
 that prints above it) and click's test runner both see the lines.
+
+loguru itself is imported on first use (:data:`logger`): its import costs ~50 ms (it imports
+asyncio), which ``from gini_host import hookimpl, stage`` in every plugin module, ``gini-host
+--version`` and every pytest run with gini-host installed would otherwise pay (issue 13).
 """
 
 from __future__ import annotations
@@ -14,18 +18,17 @@ from __future__ import annotations
 import contextlib
 import os
 import sys
-from typing import TYPE_CHECKING, Final
-
-from loguru import logger
+from typing import TYPE_CHECKING, Any, Final, cast, final
 
 if TYPE_CHECKING:
-    from loguru import Message, Record
+    from loguru import Logger, Message, Record
 
 __all__ = [
     "LEVELS",
     "add_console_sink",
     "color_enabled",
     "level_for",
+    "logger",
     "remove_default_handler",
     "remove_sink",
     "restore_default_handler",
@@ -38,6 +41,29 @@ _END: Final = " {message}\n{exception}"
 #: Id of loguru's default stderr handler: 0 as loguru's import adds it, a new id once
 #: :func:`restore_default_handler` put it back, None once someone else removed it.
 _default_handler_id: int | None = 0
+
+
+@final
+class _LazyLogger:
+    """Stands for loguru's ``logger`` and imports loguru on the first attribute access.
+
+    Only attribute access is forwarded: ``logger.debug(...)`` calls loguru's own bound method
+    from the caller's frame, so loguru's caller information (module, function, line) is right.
+    """
+
+    __slots__ = ()
+
+    def __getattr__(self, name: str) -> Any:
+        from loguru import logger as real
+
+        return getattr(real, name)
+
+    def __repr__(self) -> str:
+        return "<gini_host.logs.logger: loguru's logger, imported on first use>"
+
+
+#: loguru's logger for every module of gini-host: ``from gini_host.logs import logger``.
+logger: Final = cast("Logger", _LazyLogger())
 
 
 def level_for(verbosity: int) -> str:

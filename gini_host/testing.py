@@ -12,6 +12,12 @@ Loaded through the ``pytest11`` entry point wherever gini-host is installed (dis
 
 Helpers: :func:`run_pipeline`, :func:`assert_statuses`, :func:`check_plugin`.
 See ``docs/testing.md``.
+
+pytest imports this module in every run wherever gini-host is installed, so it registers the
+fixtures and imports nothing of the host: a fixture imports what it needs when a test first
+uses it, and the helpers resolve on first use (PEP 562). An unrelated one-test run took
+0.71-0.77 s against 0.32-0.34 s with ``-p no:gini_host`` when this module imported the host
+(issue 13).
 """
 
 from __future__ import annotations
@@ -19,15 +25,35 @@ from __future__ import annotations
 import os
 import sys
 from collections.abc import Iterator
+from typing import TYPE_CHECKING
 
 import pytest
 
-from gini_host._testing.assertions import assert_statuses, status_diff
-from gini_host._testing.cli import CliInvoker, CliProcess, CliResult
-from gini_host._testing.dists import PluginDist, PluginDists, Snapshot
-from gini_host._testing.hosts import HostFactory, run_pipeline
-from gini_host._testing.recorder import HookCall, HookRecorder, watch_hosts
-from gini_host.authoring.checks import check_plugin
+from gini_host._lazy import lazy_names
+
+if TYPE_CHECKING:
+    from gini_host._testing.assertions import assert_statuses, status_diff
+    from gini_host._testing.cli import CliInvoker, CliProcess, CliResult
+    from gini_host._testing.dists import PluginDist, PluginDists
+    from gini_host._testing.hosts import HostFactory, run_pipeline
+    from gini_host._testing.recorder import HookCall, HookRecorder
+    from gini_host.authoring.checks import check_plugin
+
+#: Helper name -> the module that defines it (imported when the name is first used).
+_LAZY: dict[str, str] = {
+    "assert_statuses": "gini_host._testing.assertions",
+    "status_diff": "gini_host._testing.assertions",
+    "CliInvoker": "gini_host._testing.cli",
+    "CliProcess": "gini_host._testing.cli",
+    "CliResult": "gini_host._testing.cli",
+    "PluginDist": "gini_host._testing.dists",
+    "PluginDists": "gini_host._testing.dists",
+    "HostFactory": "gini_host._testing.hosts",
+    "run_pipeline": "gini_host._testing.hosts",
+    "HookCall": "gini_host._testing.recorder",
+    "HookRecorder": "gini_host._testing.recorder",
+    "check_plugin": "gini_host.authoring.checks",
+}
 
 __all__ = [
     "CliInvoker",
@@ -48,10 +74,16 @@ __all__ = [
     "status_diff",
 ]
 
+# No __dir__ listing the lazy names: pytest's fixture scan getattr()s every name dir() gives,
+# which would import the host in every run.
+__getattr__ = lazy_names(__name__, _LAZY, __all__)[0]
+
 
 @pytest.fixture
 def plugin_dist(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PluginDists]:
     """Write real installed plugin distributions into a temp dir on ``sys.path``."""
+    from gini_host._testing.dists import PluginDists, Snapshot
+
     snapshot = Snapshot.take()
     site = tmp_path_factory.mktemp("site")
     sys.path.insert(0, str(site))
@@ -67,6 +99,8 @@ def plugin_dist(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PluginDist
 @pytest.fixture
 def make_host() -> Iterator[HostFactory]:
     """Build booted hosts from plugin objects; every one is shut down at teardown."""
+    from gini_host._testing.hosts import HostFactory
+
     factory = HostFactory()
     try:
         yield factory
@@ -81,6 +115,8 @@ def hook_recorder() -> Iterator[HookRecorder]:
     Hosts from ``make_host``, from an in-process ``gini_cli`` and from ``gini_host.Host``
     itself are all seen; subprocesses are not.
     """
+    from gini_host._testing.recorder import HookRecorder, watch_hosts
+
     recorder = HookRecorder()
     with watch_hosts(recorder.attach):
         try:
@@ -98,6 +134,8 @@ def gini_cli(request: pytest.FixtureRequest) -> Iterator[CliInvoker]:
     ``sys.path`` in-process, on ``PYTHONPATH`` in the subprocess. Started subprocesses that
     are still running at teardown are killed.
     """
+    from gini_host._testing.cli import CliInvoker
+
     site = None
     if "plugin_dist" in request.fixturenames:
         dists: PluginDists = request.getfixturevalue("plugin_dist")

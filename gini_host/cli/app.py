@@ -18,15 +18,13 @@ from typing import Any, NoReturn
 
 import click
 
-from gini_host._version import __version__
-from gini_host.cli import authoring, listing, planning, running
+from gini_host.cli import authoring, guide, listing, planning, running
+from gini_host.cli.console import PROG_NAME, version_line
 from gini_host.cli.session import CliSession, GlobalOptions
 from gini_host.cli.signals import Interrupted
 from gini_host.errors import ExitCode, GiniHostError, UsageError
 
-__all__ = ["GiniGroup", "cli", "main"]
-
-PROG_NAME = "gini-host"
+__all__ = ["GiniGroup", "cli", "run"]
 
 
 class GiniGroup(click.Group):
@@ -98,10 +96,12 @@ class GiniGroup(click.Group):
     epilog=(
         "Plugins may add commands (hook gini_add_commands); they work like the ones above. "
         "Exit codes: 0 ok, 1 a stage or a shutdown hook failed, 2 bad input, 130 interrupted. "
-        "See docs/operators.md."
+        "The operator guide: gini-host help operators."
     ),
 )
-@click.version_option(__version__, "--version", prog_name=PROG_NAME)
+@click.version_option(
+    "", "--version", prog_name=PROG_NAME, message=version_line(), help="Show the version and exit."
+)
 @click.option(
     "--config",
     "config_path",
@@ -137,8 +137,8 @@ def cli(**options: Any) -> None:
     """
 
 
-def main(argv: Sequence[str] | None = None) -> NoReturn:
-    """The ``gini-host`` console script and ``python -m gini_host``."""
+def run(argv: Sequence[str] | None = None) -> NoReturn:
+    """Run the click group as the console script does (:func:`gini_host.cli.console.main`)."""
     try:
         result = cli.main(args=argv, prog_name=PROG_NAME, standalone_mode=False)
     except click.ClickException as exc:
@@ -155,5 +155,6 @@ for _command in (
     *planning.COMMANDS,
     *running.COMMANDS,
     *authoring.COMMANDS,
+    *guide.COMMANDS,
 ):
     cli.add_command(_command)

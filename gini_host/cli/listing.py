@@ -18,7 +18,7 @@ F = TypeVar("F", bound=Callable[..., Any])
 def json_option(function: F) -> F:
     """``--json``: machine-readable output with the shape documented in docs/operators.md."""
     return click.option(
-        "--json", "as_json", is_flag=True, help="Print JSON (shape in docs/operators.md)."
+        "--json", "as_json", is_flag=True, help="Print JSON (shape: gini-host help operators)."
     )(function)
 
 

@@ -144,7 +144,7 @@ def run_command(
         _print_outcome(session, pipeline, result)
     code = _exit_code(result, session)
     if code == ExitCode.INTERRUPTED:
-        from loguru import logger
+        from gini_host.logs import logger
 
         cancelled = sum(1 for r in result.values() if r.status.value == "cancelled")
         logger.warning(
@@ -175,7 +175,7 @@ def _stage_config(
 ) -> dict[str, dict[str, Any]]:
     """``--set`` overrides merged over each stage's ``[stages."id".config]``; unknown ids
     are typos (exit 2), stages outside this plan are ignored with a warning."""
-    from loguru import logger
+    from gini_host.logs import logger
 
     from gini_host.kernel.config import SET_FLAG, ConfigError, merge_tables
     from gini_host.naming import did_you_mean, suggest

@@ -12,10 +12,10 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 import click
-from loguru import logger
 
 from gini_host import logs
 from gini_host.cli.signals import SignalGuard
+from gini_host.logs import logger
 
 if TYPE_CHECKING:
     from gini_host.kernel.host import Host

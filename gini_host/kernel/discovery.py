@@ -19,7 +19,7 @@ from collections.abc import Iterable, Sequence
 from typing import Any
 
 import attrs
-from loguru import logger
+from gini_host.logs import logger
 from packaging.utils import canonicalize_name
 
 from gini_host.kernel import index

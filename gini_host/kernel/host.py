@@ -15,7 +15,7 @@ from types import TracebackType
 from typing import TYPE_CHECKING, Any, Final
 
 import pluggy
-from loguru import logger
+from gini_host.logs import logger
 
 from gini_host.builtin import DEFAULT_BUILTINS
 from gini_host.errors import GiniHostError, PluginHookError, UsageError

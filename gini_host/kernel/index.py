@@ -38,7 +38,7 @@ import zlib
 from collections.abc import Sequence
 from typing import Any, Final
 
-from loguru import logger
+from gini_host.logs import logger
 
 __all__ = [
     "FORMAT_VERSION",

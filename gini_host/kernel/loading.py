@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 import attrs
 import pluggy
-from loguru import logger
+from gini_host.logs import logger
 
 from gini_host._version import __version__
 from gini_host.errors import UnknownNameError, UsageError

@@ -15,7 +15,7 @@ from types import MappingProxyType
 from typing import Any, TypeVar, overload
 
 import pluggy
-from loguru import logger
+from gini_host.logs import logger
 
 from gini_host.errors import PluginHookError
 from gini_host.kernel.loading import argnames

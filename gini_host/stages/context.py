@@ -14,7 +14,7 @@ from collections.abc import Iterator, Mapping
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any, Generic, TypeVar, cast, final, overload
 
-from loguru import logger
+from gini_host.logs import logger
 
 if TYPE_CHECKING:
     from loguru import Logger

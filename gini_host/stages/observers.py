@@ -15,9 +15,9 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, final
 
 import attrs
-from loguru import logger
 
 from gini_host.errors import GiniHostError
+from gini_host.logs import logger
 from gini_host.stages.control import RunInterrupted
 
 if TYPE_CHECKING:

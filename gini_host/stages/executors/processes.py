@@ -32,9 +32,8 @@ import time
 from multiprocessing.connection import Connection, wait
 from typing import TYPE_CHECKING, Any, ClassVar, final
 
-from loguru import logger
-
 from gini_host.errors import ExecutorError, StageTimeoutError, WorkerCrashed, describe_exit
+from gini_host.logs import logger
 from gini_host.stages.control import RunInterrupted
 from gini_host.stages.executors.remote import Fingerprint, RemoteStrategy, plugin_mismatch
 from gini_host.stages.executors.worker import STOP, process_main

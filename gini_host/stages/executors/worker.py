@@ -15,7 +15,7 @@ from multiprocessing.connection import Connection
 from typing import Any, final
 
 import attrs
-from loguru import logger
+from gini_host.logs import logger
 
 from gini_host.errors import BoundaryError
 from gini_host.stages.attempt import call_body
