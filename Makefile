@@ -7,23 +7,23 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 PLUGINS := $(wildcard plugins/*/pyproject.toml)
 
-.PHONY: run test lint typecheck unit coverage bench bench-check clean
+.PHONY: run test lint typecheck unit coverage package-check bench bench-check clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip
 
 $(STAMP): pyproject.toml $(PLUGINS) | $(BIN)/python
-	$(BIN)/python -m pip install -q -e '.[dev,dask]' $(foreach p,$(PLUGINS),-e $(dir $(p)))
+	$(BIN)/python -m pip install -q --group dev -e '.[dask]' $(foreach p,$(PLUGINS),-e $(dir $(p)))
 	touch $(STAMP)
 
 run: $(STAMP)
 	$(BIN)/gini-host run env-check
 
-test: lint typecheck unit
+test: lint typecheck unit package-check
 
 lint: $(STAMP)
-	$(BIN)/ruff check gini_host tests plugins bench
+	$(BIN)/ruff check gini_host tests plugins bench .ci
 	$(BIN)/lint-imports
 
 typecheck: $(STAMP)
@@ -38,6 +38,11 @@ coverage: $(STAMP)
 	$(BIN)/coverage run -m pytest -q -p no:cacheprovider
 	$(BIN)/coverage combine -q
 	$(BIN)/coverage report --fail-under=90
+
+# Build the wheels and sdists of gini-host and the bundled plugins, install the wheels into a
+# fresh venv outside the tree, run env-check there and a plugin's tests from its sdist.
+package-check: $(STAMP)
+	$(BIN)/python .ci/package_check.py
 
 bench: $(STAMP)
 	$(BIN)/python -m bench
