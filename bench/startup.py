@@ -10,7 +10,13 @@
     ``sys.path``, import and register the plugins, print their names) at N = 500 (target
     <= 1.2x).
 
-Times are CPU times (see docs/performance.md): in-process for (a), of the child for (b).
+(c) Light start (issue 13), whole processes against an empty ``python -c pass``:
+    ``gini-host --version`` (target <= 2x) and a plugin module's first line,
+    ``python -c "from gini_host import hookimpl, stage"`` (target <= 1.5x); and an unrelated
+    one-test pytest run with gini-host's pytest plugin against the same run with
+    ``-p no:gini_host`` (target <= 1.1x).
+
+Times are CPU times (see docs/performance.md): in-process for (a), of the child for (b), (c).
 """
 
 from __future__ import annotations
@@ -19,7 +25,7 @@ import sys
 from pathlib import Path
 
 from bench._measure import Figure
-from bench._process import BENCH, environment, probe, process_cpu, rounds, site
+from bench._process import BENCH, environment, probe, process_cpu, rounds, site, workdir
 
 __all__ = ["run"]
 
@@ -90,9 +96,45 @@ def _cli() -> list[Figure]:
     return figures
 
 
+def _light() -> list[Figure]:
+    env = environment(None)
+    script = str(Path(sys.executable).with_name("gini-host"))
+    test = workdir() / "test_unrelated.py"
+    test.write_text("def test_one():\n    assert 1 + 1 == 2\n", encoding="utf-8")
+    pytest = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", str(test)]
+    commands = {
+        "empty": [sys.executable, "-c", "pass"],
+        "version": [script, "--version"],
+        "import": [sys.executable, "-c", "from gini_host import hookimpl, stage"],
+        "pytest": pytest,
+        "pytest-without": [*pytest, "-p", "no:gini_host"],
+    }
+    medians = rounds(
+        {name: (lambda c=command: process_cpu(c, env)) for name, command in commands.items()},
+        SAMPLES,
+    )
+    empty = "vs python -c pass"
+    rows = (
+        ("gini-host --version", "version", "empty", 2.0, empty),
+        ('python -c "from gini_host import hookimpl, stage"', "import", "empty", 1.5, empty),
+        ("unrelated one-test pytest run", "pytest", "pytest-without", 1.1, "vs -p no:gini_host"),
+    )
+    return [
+        Figure(
+            name=f"start-up: {label}, process",
+            value=medians[key] * 1e3,
+            floor_value=medians[floor] * 1e3,
+            target=target,
+            unit="ms",
+            note=note,
+        )
+        for label, key, floor, target, note in rows
+    ]
+
+
 def run() -> list[Figure]:
-    """About 50 seconds on 2 cores."""
+    """About 70 seconds on 2 cores."""
     figures: list[Figure] = []
     for plugins in SIZES:
         figures.extend(_load(plugins))
-    return figures + _cli()
+    return figures + _cli() + _light()
