@@ -51,11 +51,19 @@ class _LazyLogger:
     from the caller's frame, so loguru's caller information (module, function, line) is right.
     """
 
-    __slots__ = ()
+    __slots__ = ("_real",)
+
+    def __init__(self) -> None:
+        self._real: Logger | None = None
 
     def __getattr__(self, name: str) -> Any:
-        from loguru import logger as real
+        # Only called for loguru's names (``_real`` is a slot): import once, then keep the
+        # logger, so a plugin that meddles with ``sys.modules`` later cannot take it away.
+        real = self._real
+        if real is None:
+            from loguru import logger as real
 
+            self._real = real
         return getattr(real, name)
 
     def __repr__(self) -> str:
