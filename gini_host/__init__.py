@@ -27,7 +27,6 @@ if TYPE_CHECKING:
         UsageError,
     )
     from gini_host.kernel.host import Host
-    from gini_host.markers import hookimpl, hookspec
     from gini_host.kernel.plugins import (
         PRIORITY_CORE,
         PRIORITY_CORE_CRITICAL,
@@ -41,6 +40,7 @@ if TYPE_CHECKING:
         ResourceAccess,
         ResourceClaim,
     )
+    from gini_host.markers import hookimpl, hookspec
     from gini_host.stages.context import ContextKey, StageContext
     from gini_host.stages.control import RunControl
     from gini_host.stages.manager import StageManager

@@ -170,8 +170,9 @@ def render() -> str:
     out = [
         "# Hook reference",
         "",
-        "<!-- Generated from gini_host/kernel/hookspecs.py by `python -m gini_host.authoring.hookdoc > "
-        "docs/hooks.md`. Do not edit: edit the docstrings and regenerate. -->",
+        "<!-- Generated from gini_host/kernel/hookspecs.py by "
+        "`python -m gini_host.authoring.hookdoc > docs/hooks.md`. "
+        "Do not edit: edit the docstrings and regenerate. -->",
         "",
         _markdown((inspect.getdoc(hookspecs) or "").splitlines()[0]),
         "",

@@ -175,9 +175,8 @@ def _stage_config(
 ) -> dict[str, dict[str, Any]]:
     """``--set`` overrides merged over each stage's ``[stages."id".config]``; unknown ids
     are typos (exit 2), stages outside this plan are ignored with a warning."""
-    from gini_host.logs import logger
-
     from gini_host.kernel.config import SET_FLAG, ConfigError, merge_tables
+    from gini_host.logs import logger
     from gini_host.naming import did_you_mean, suggest
 
     merged: dict[str, dict[str, Any]] = {}

@@ -19,10 +19,10 @@ from collections.abc import Iterable, Sequence
 from typing import Any
 
 import attrs
-from gini_host.logs import logger
 from packaging.utils import canonicalize_name
 
 from gini_host.kernel import index
+from gini_host.logs import logger
 
 __all__ = ["ENTRY_POINT_GROUP", "IndexMode", "Installed", "PluginEntryPoint", "scan"]
 

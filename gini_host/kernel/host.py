@@ -15,7 +15,6 @@ from types import TracebackType
 from typing import TYPE_CHECKING, Any, Final
 
 import pluggy
-from gini_host.logs import logger
 
 from gini_host.builtin import DEFAULT_BUILTINS
 from gini_host.errors import GiniHostError, PluginHookError, UsageError
@@ -39,6 +38,7 @@ from gini_host.kernel.loading import (
 from gini_host.kernel.plugin_set import HookMonitor, PluginSet
 from gini_host.kernel.plugins import PluginInfo, PluginManifest, PluginStatus
 from gini_host.kernel.resolution import check_requirements, order_plugins, resolve_conflicts
+from gini_host.logs import logger
 from gini_host.markers import PROJECT_NAME
 from gini_host.naming import did_you_mean, suggest
 from gini_host.stages.control import RunControl

@@ -17,13 +17,13 @@ from typing import TYPE_CHECKING, Any
 
 import attrs
 import pluggy
-from gini_host.logs import logger
 
 from gini_host._version import __version__
 from gini_host.errors import UnknownNameError, UsageError
 from gini_host.kernel.discovery import Installed
 from gini_host.kernel.hookspecs import HOOK_NAMES
 from gini_host.kernel.plugins import PRIORITY_KERNEL, PluginInfo, PluginManifest, PluginStatus
+from gini_host.logs import logger
 from gini_host.naming import suggest
 
 if TYPE_CHECKING:

@@ -15,12 +15,12 @@ from types import MappingProxyType
 from typing import Any, TypeVar, overload
 
 import pluggy
-from gini_host.logs import logger
 
 from gini_host.errors import PluginHookError
 from gini_host.kernel.loading import argnames
 from gini_host.kernel.plugins import PluginInfo, PluginStatus
 from gini_host.kernel.resolution import cascade
+from gini_host.logs import logger
 from gini_host.stages.manager import StageManager
 
 __all__ = ["HookMonitor", "PluginSet"]

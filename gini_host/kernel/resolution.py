@@ -11,7 +11,6 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
-from gini_host.logs import logger
 from packaging.requirements import InvalidRequirement, Requirement
 from packaging.utils import canonicalize_name
 from packaging.version import InvalidVersion, Version
@@ -19,6 +18,7 @@ from packaging.version import InvalidVersion, Version
 from gini_host._version import __version__
 from gini_host.errors import UsageError
 from gini_host.kernel.plugins import Conflict, PluginInfo, PluginStatus, find_conflicts, load_order
+from gini_host.logs import logger
 
 __all__ = [
     "PluginConflictError",

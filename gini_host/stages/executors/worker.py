@@ -15,9 +15,9 @@ from multiprocessing.connection import Connection
 from typing import Any, final
 
 import attrs
-from gini_host.logs import logger
 
 from gini_host.errors import BoundaryError
+from gini_host.logs import logger
 from gini_host.stages.attempt import call_body
 from gini_host.stages.context import RunState, StageContext
 from gini_host.stages.executors.remote import (
