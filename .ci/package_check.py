@@ -38,8 +38,10 @@ class CheckFailed(Exception):
     """One packaging problem, said in one line."""
 
 
-def run(command: Sequence[str | Path], *, cwd: Path, env: dict[str, str]) -> str:
-    """Run ``command``; its combined output, or CheckFailed with the output's tail."""
+def run(
+    command: Sequence[str | Path], *, cwd: Path, env: dict[str, str]
+) -> subprocess.CompletedProcess[str]:
+    """Run ``command``; what it printed, or CheckFailed with the output's tail."""
     done = subprocess.run(
         [str(part) for part in command],
         cwd=cwd,
@@ -54,12 +56,13 @@ def run(command: Sequence[str | Path], *, cwd: Path, env: dict[str, str]) -> str
         raise CheckFailed(
             f"{' '.join(map(str, command))} exited {done.returncode}:\n{output[-3000:]}"
         )
-    return output
+    return done
 
 
 def build(dist: Path, env: dict[str, str]) -> None:
     for project in PROJECTS:
-        output = run([sys.executable, "-m", "build", "--outdir", dist, project], cwd=dist, env=env)
+        done = run([sys.executable, "-m", "build", "--outdir", dist, project], cwd=dist, env=env)
+        output = done.stdout + done.stderr
         warned = [line for line in output.splitlines() if DEPRECATION.search(line)]
         if warned:
             raise CheckFailed(f"building {project.name} warned:\n" + "\n".join(warned))
@@ -88,11 +91,14 @@ def install(work: Path, dist: Path, env: dict[str, str]) -> Path:
 
 
 def check_env_check(venv: Path, work: Path, env: dict[str, str]) -> None:
-    version = run([venv / "bin" / "gini-host", "--version"], cwd=work, env=env)
+    version = run([venv / "bin" / "gini-host", "--version"], cwd=work, env=env).stdout
     if not version.startswith("gini-host, version "):
         raise CheckFailed(f"gini-host --version printed {version!r}")
-    output = run([venv / "bin" / "gini-host", "run", "env-check", "--json"], cwd=work, env=env)
-    result = json.loads(output[output.index("{") :])
+    done = run([venv / "bin" / "gini-host", "run", "env-check", "--json"], cwd=work, env=env)
+    try:
+        result = json.loads(done.stdout)
+    except ValueError as exc:
+        raise CheckFailed(f"run env-check --json printed no JSON ({exc}):\n{done.stdout}") from None
     stages = result.get("stages", {})
     not_ok = {sid: s["status"] for sid, s in stages.items() if s["status"] != "succeeded"}
     if result.get("status") != "succeeded" or "env-check::report" not in stages or not_ok:
