@@ -13,6 +13,7 @@ $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip
 
+# Development tools come from the `dev` dependency group (pip >= 25.1, as upgraded above).
 $(STAMP): pyproject.toml $(PLUGINS) | $(BIN)/python
 	$(BIN)/python -m pip install -q --group dev -e '.[dask]' $(foreach p,$(PLUGINS),-e $(dir $(p)))
 	touch $(STAMP)

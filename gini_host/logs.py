@@ -8,8 +8,8 @@ hold passwords or tokens. The sink looks ``sys.stderr`` up on every line instead
 binding the stream once, so a live progress display (which swaps ``sys.stderr`` for a proxy
 that prints above it) and click's test runner both see the lines.
 
-loguru itself is imported on first use (:data:`logger`): its import costs ~50 ms (it imports
-asyncio), which ``from gini_host import hookimpl, stage`` in every plugin module, ``gini-host
+loguru itself is imported on first use (:data:`logger`): its import costs 35-55 ms of CPU (it
+imports asyncio, ssl and multiprocessing), which ``from gini_host import hookimpl, stage`` in every plugin module, ``gini-host
 --version`` and every pytest run with gini-host installed would otherwise pay (issue 13).
 """
 

@@ -1,8 +1,8 @@
 """The ``gini-host`` console script: answer ``--version`` alone without loading the CLI.
 
 ``gini-host --version`` is what scripts and package managers run to probe an install; with
-click and the command modules it cost ~2.5x an empty interpreter, without them ~1.3x
-(issue 13, docs/performance.md). Everything else goes to the click group.
+click and the command modules loaded it costs ~2.8x an empty interpreter (as ``--help`` does),
+without them 1.14x (issue 13, docs/performance.md). Everything else goes to the click group.
 """
 
 from __future__ import annotations

@@ -27,7 +27,7 @@ def read_guide(topic: str) -> str:
 def help_command(topic: str) -> None:
     """Print a guide shipped with gini-host (Markdown); TOPIC defaults to operators.
 
-    operators: the CLI, config keys, JSON shapes, exit codes, executors, the history.
+    operators: install, gini.toml, every command, JSON shapes, exit codes, executors.
     """
     click.echo(read_guide(topic), nl=False)
 
