@@ -9,8 +9,9 @@ binding the stream once, so a live progress display (which swaps ``sys.stderr`` 
 that prints above it) and click's test runner both see the lines.
 
 loguru itself is imported on first use (:data:`logger`): its import costs 35-55 ms of CPU (it
-imports asyncio, ssl and multiprocessing), which ``from gini_host import hookimpl, stage`` in every plugin module, ``gini-host
---version`` and every pytest run with gini-host installed would otherwise pay (issue 13).
+imports asyncio, ssl and multiprocessing), which ``from gini_host import hookimpl, stage`` in
+every plugin module, ``gini-host --version`` and every pytest run with gini-host installed
+would otherwise pay (issue 13).
 """
 
 from __future__ import annotations
