@@ -7,6 +7,7 @@ never left out, and a failed run keeps every value the stages before the failure
 from __future__ import annotations
 
 import enum
+import reprlib
 import traceback
 from collections.abc import Iterator, Mapping
 from types import MappingProxyType
@@ -15,11 +16,118 @@ from typing import TYPE_CHECKING, Any
 import attrs
 
 from gini_host.errors import RunCancelled, StageFailure
+from gini_host.stages.control import RunInterrupted
 
 if TYPE_CHECKING:
     from gini_host.stages.stage import Stage
 
-__all__ = ["ErrorInfo", "PipelineResult", "StageResult", "StageStatus"]
+__all__ = ["ErrorInfo", "PipelineResult", "StageResult", "StageStatus", "safe_repr", "type_name"]
+
+#: How many characters :func:`safe_repr` shows by default, and an error message may hold.
+REPR_LIMIT = 2_000
+MESSAGE_LIMIT = 10_000
+#: A formatted traceback is cut beyond this (a deep recursion can format to megabytes).
+TRACEBACK_LIMIT = 100_000
+
+
+def _interrupt(exc: BaseException) -> bool:
+    """The run's own interrupt goes through every guard; what plugin code raised does not
+    (a ``KeyboardInterrupt`` raised by a ``__str__`` is that plugin's fault, not Ctrl-C)."""
+    return isinstance(exc, RunInterrupted)
+
+
+def type_name(obj: object) -> str:
+    """The qualified name of ``obj``'s type, even when the type is hostile."""
+    try:
+        name = type(obj).__qualname__
+    except BaseException as exc:
+        if _interrupt(exc):
+            raise
+        name = None
+    return name if isinstance(name, str) else "object"
+
+
+def _cut(text: str, limit: int) -> str:
+    if len(text) <= limit:
+        return text
+    return f"{text[:limit]}... ({len(text) - limit} more characters)"
+
+
+def _unprintable(obj: object, how: str, exc: BaseException) -> str:
+    """The placeholder for what cannot be shown: what it is, and why not."""
+    return f"<unprintable {type_name(obj)}: {how} raised {type_name(exc)}>"
+
+
+class _BoundedRepr(reprlib.Repr):
+    """``reprlib`` with room for real values, which also survives what ``repr`` cannot:
+    a ``__repr__`` that raises, an int too long to convert; depth and size stay bounded, so
+    self-referential and 100,000-deep values print too."""
+
+    def __init__(self, limit: int) -> None:
+        super().__init__()
+        self.maxlevel = 8
+        self.maxtuple = self.maxlist = self.maxarray = 50
+        self.maxdict = self.maxset = self.maxfrozenset = self.maxdeque = 50
+        self.maxstring = self.maxother = self.maxlong = limit
+
+    def repr1(self, x: Any, level: int) -> str:
+        try:
+            return super().repr1(x, level)
+        except BaseException as exc:
+            if _interrupt(exc):
+                raise
+            return _unprintable(x, "repr()", exc)
+
+    def repr_int(self, x: int, level: int) -> str:
+        try:
+            return super().repr_int(x, level)
+        except ValueError:  # past sys.get_int_max_str_digits()
+            return f"<int of {x.bit_length()} bits>"
+
+    def repr_instance(self, x: Any, level: int) -> str:
+        try:
+            text = repr(x)
+        except BaseException as exc:
+            if _interrupt(exc):
+                raise
+            return _unprintable(x, "repr()", exc)
+        return _cut(text, self.maxother)
+
+
+def safe_repr(value: object, limit: int = REPR_LIMIT) -> str:
+    """``repr(value)`` that never raises and never grows past about ``limit`` characters.
+
+    The one way the host shows a value it did not make (a stage's return value, a store
+    entry): containers are shown to a bounded depth and length (``...`` for the rest), and
+    what cannot be shown at all gets a placeholder, ``<unprintable T: repr() raised E>``.
+    """
+    try:
+        text = _BoundedRepr(limit).repr(value)
+    except BaseException as exc:  # reprlib's own bookkeeping met something stranger still
+        if _interrupt(exc):
+            raise
+        text = _unprintable(value, "repr()", exc)
+    return _cut(text, limit)
+
+
+def _safe_str(exc: BaseException) -> str:
+    try:
+        text = str(exc)
+    except BaseException as error:
+        if _interrupt(error):
+            raise
+        return _unprintable(exc, "str()", error)
+    return _cut(text, MESSAGE_LIMIT)
+
+
+def _safe_traceback(exc: BaseException) -> str:
+    try:
+        text = "".join(traceback.format_exception(exc))
+    except BaseException as error:
+        if _interrupt(error):
+            raise
+        return f"(no traceback: formatting it raised {type_name(error)})\n"
+    return _cut(text, TRACEBACK_LIMIT)
 
 
 class StageStatus(enum.StrEnum):
@@ -41,12 +149,23 @@ class ErrorInfo:
     traceback: str = ""
 
     @classmethod
-    def from_exception(cls, exc: BaseException) -> ErrorInfo:
+    def from_exception(cls, exc: BaseException, *, with_traceback: bool = True) -> ErrorInfo:
+        """The one way the host describes an exception, whatever it is: one whose
+        ``__str__``/``__repr__`` raises gets a placeholder message, a huge message is cut,
+        and nothing here raises (the run's own interrupt aside). Stage failures (in workers
+        too), observer errors and values that cannot cross to a worker are all described here.
+        """
+        name = type_name(exc)
         return cls(
-            type=type(exc).__qualname__,
-            message=str(exc) or type(exc).__qualname__,
-            traceback="".join(traceback.format_exception(exc)),
+            type=name,
+            message=_safe_str(exc) or name,
+            traceback=_safe_traceback(exc) if with_traceback else "",
         )
+
+    @classmethod
+    def describe(cls, exc: BaseException) -> str:
+        """``Type: first line of the message``, safely (see :meth:`from_exception`)."""
+        return cls.from_exception(exc, with_traceback=False).one_line()
 
     def one_line(self) -> str:
         first = self.message.splitlines()[0] if self.message else ""

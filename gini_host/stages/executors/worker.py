@@ -26,9 +26,10 @@ from gini_host.stages.executors.remote import (
     StageCall,
     StageReply,
     describe_cause,
+    dumps,
     resolve_function,
 )
-from gini_host.stages.results import ErrorInfo
+from gini_host.stages.results import ErrorInfo, safe_repr
 from gini_host.stages.stage import Stage
 
 __all__ = ["STOP", "WorkerSide", "process_main"]
@@ -43,7 +44,7 @@ def _log_sink(conn: Connection, lock: threading.Lock) -> Any:
     def sink(message: Any) -> None:
         record = message.record
         extra = {
-            k: v if isinstance(v, str | int | float | bool | None) else repr(v)
+            k: v if isinstance(v, str | int | float | bool | None) else safe_repr(v)
             for k, v in record["extra"].items()
         }
         with lock:
@@ -136,8 +137,8 @@ class WorkerSide:
         if isinstance(writes, StageReply):
             return pickle.dumps(writes, PICKLE_PROTOCOL)
         try:
-            pickled = pickle.dumps(value, PICKLE_PROTOCOL)
-        except Exception as exc:
+            pickled = dumps(value)
+        except BaseException as exc:  # plugin code (__reduce__) may raise anything
             crossing = ("its return value", describe_cause(exc))
             return pickle.dumps(StageReply(writes=writes, crossing=crossing), PICKLE_PROTOCOL)
         return pickle.dumps(StageReply(value=pickled, writes=writes), PICKLE_PROTOCOL)
@@ -187,7 +188,7 @@ def _writes(run: RunState, sid: str) -> tuple[bytes, ...] | StageReply:
         if writer != sid:
             continue
         try:
-            writes.append(pickle.dumps((key, value), PICKLE_PROTOCOL))
+            writes.append(dumps((key, value)))
         except Exception as exc:
             return StageReply(
                 writes=tuple(writes),
@@ -199,13 +200,9 @@ def _writes(run: RunState, sid: str) -> tuple[bytes, ...] | StageReply:
 def _reply_error(exc: BaseException, writes: tuple[bytes, ...] | StageReply = ()) -> bytes:
     if isinstance(writes, StageReply):  # the error wins; the unpicklable write is lost
         writes = writes.writes
-    info = ErrorInfo(
-        type=type(exc).__qualname__,
-        message=str(exc) or type(exc).__qualname__,
-        traceback="".join(traceback.format_exception(exc)),
-    )
+    info = ErrorInfo.from_exception(exc)
     try:
         pickled: bytes | None = pickle.dumps(exc, PICKLE_PROTOCOL)
-    except Exception:
+    except BaseException:  # a hostile __reduce__ may raise anything: the type name is kept
         pickled = None
     return pickle.dumps(StageReply(error=info, exception=pickled, writes=writes), PICKLE_PROTOCOL)
