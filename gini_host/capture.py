@@ -1,0 +1,135 @@
+"""Keeping the host's stdout its own while untrusted code runs.
+
+``gini-host plugins --json`` and ``run --json`` promise exactly one JSON document on stdout, yet
+plugin code (an import, a hook, a stage body) may ``print`` whenever it likes. While such code
+runs inside :func:`stdout_to_stderr`, what it writes to ``sys.stdout`` goes to ``sys.stderr``
+instead, each line prefixed with ``[label] `` so the operator sees whose output it is.
+
+One mechanism for the kernel (imports, boot hooks) and the engine (stages): it lives outside
+both, imports nothing from either, and is safe with threads. ``sys.stdout`` is one global, so
+it is replaced once by a forwarding writer while any capture is active; *which* label applies
+is a context variable, so concurrent stages on threads each get their own prefix and the
+host's own writes (no label) still reach the real stdout. Code running on a thread it started
+itself is not labelled (a new thread starts with an empty context) unless it was started with
+:func:`contextvars.copy_context`.
+
+What it cannot catch: writes to file descriptor 1 (``os.write(1, ...)``, C extensions,
+subprocesses inheriting the descriptor); those need a separate process.
+"""
+
+from __future__ import annotations
+
+import io
+import sys
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
+from typing import Any, TextIO
+
+__all__ = ["current_label", "stdout_to_stderr"]
+
+_LABEL: ContextVar[str | None] = ContextVar("gini_host_stdout_label", default=None)
+_lock = threading.Lock()
+_active = 0
+_installed: _Forwarder | None = None
+
+
+class _Forwarder(io.TextIOBase):
+    """Stands in for ``sys.stdout``: labelled writes go to stderr, the others pass through."""
+
+    def __init__(self, original: TextIO) -> None:
+        self.original = original
+        #: Labels whose last write ended mid-line (the next write continues that line).
+        self._open_lines: set[str] = set()
+
+    def write(self, text: str) -> int:
+        label = _LABEL.get()
+        if label is None:
+            return self.original.write(text)
+        if not isinstance(text, str):
+            raise TypeError(f"write() argument must be str, not {type(text).__name__}")
+        if text:
+            sys.stderr.write(self._prefixed(label, text))
+        return len(text)
+
+    def _prefixed(self, label: str, text: str) -> str:
+        prefix = f"[{label}] "
+        lines = text.splitlines(keepends=True)
+        out = []
+        for i, line in enumerate(lines):
+            continuing = i == 0 and label in self._open_lines
+            out.append(line if continuing else prefix + line)
+        if text.endswith(("\n", "\r")):
+            self._open_lines.discard(label)
+        else:
+            self._open_lines.add(label)
+        return "".join(out)
+
+    def flush(self) -> None:
+        if _LABEL.get() is None:
+            self.original.flush()
+        else:
+            sys.stderr.flush()
+
+    def writable(self) -> bool:
+        return True
+
+    def isatty(self) -> bool:
+        return _LABEL.get() is None and self.original.isatty()
+
+    def fileno(self) -> int:
+        return self.original.fileno()
+
+    @property
+    def encoding(self) -> str:  # type: ignore[override]
+        return getattr(self.original, "encoding", None) or "utf-8"
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.original, name)
+
+
+def current_label() -> str | None:
+    """The label of the capture active in this context (None: writes reach stdout)."""
+    return _LABEL.get()
+
+
+@contextmanager
+def stdout_to_stderr(label: str) -> Iterator[None]:
+    """While the block runs, ``print()`` in this context goes to stderr as ``[label] ...``.
+
+    Nests (the innermost label wins) and may be entered from several threads at once; the
+    real ``sys.stdout`` is put back when the last capture ends, unless something else replaced
+    it meanwhile (then that replacement is left alone).
+    """
+    _install()
+    token = _LABEL.set(label)
+    try:
+        yield
+    finally:
+        _LABEL.reset(token)
+        _uninstall()
+
+
+def _install() -> None:
+    global _active, _installed
+    with _lock:
+        _active += 1
+        if _installed is None or sys.stdout is not _installed:
+            current = sys.stdout
+            if isinstance(current, _Forwarder):
+                _installed = current
+            else:
+                _installed = _Forwarder(current)
+                sys.stdout = _installed
+
+
+def _uninstall() -> None:
+    global _active, _installed
+    with _lock:
+        _active -= 1
+        if _active > 0:
+            return
+        if _installed is not None and sys.stdout is _installed:
+            sys.stdout = _installed.original
+        _installed = None
