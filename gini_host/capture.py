@@ -24,10 +24,10 @@ import sys
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
-from contextvars import ContextVar
+from contextvars import ContextVar, Token
 from typing import Any, TextIO
 
-__all__ = ["current_label", "stdout_to_stderr"]
+__all__ = ["current_label", "enter", "host_stdout", "leave", "stdout_to_stderr"]
 
 _LABEL: ContextVar[str | None] = ContextVar("gini_host_stdout_label", default=None)
 _lock = threading.Lock()
@@ -102,13 +102,34 @@ def stdout_to_stderr(label: str) -> Iterator[None]:
     real ``sys.stdout`` is put back when the last capture ends, unless something else replaced
     it meanwhile (then that replacement is left alone).
     """
-    _install()
-    token = _LABEL.set(label)
+    token = enter(label)
     try:
         yield
     finally:
-        _LABEL.reset(token)
-        _uninstall()
+        leave(token)
+
+
+def enter(label: str) -> Token[str | None]:
+    """Start a capture labelled ``label`` in this context; :func:`leave` ends it.
+
+    :func:`stdout_to_stderr` without the generator, for the per-stage hot path: the pair
+    costs about 0.3 us, the context manager about 1 us more.
+    """
+    _install()
+    return _LABEL.set(label)
+
+
+def leave(token: Token[str | None]) -> None:
+    """End the capture :func:`enter` started (in the same context: thread or task)."""
+    _LABEL.reset(token)
+    _uninstall()
+
+
+def host_stdout() -> TextIO:
+    """The stream the host's own output (JSON, tables, target values) is written to: the
+    real ``sys.stdout``, past the forwarder, so that it is never labelled as plugin output."""
+    current = sys.stdout
+    return current.original if isinstance(current, _Forwarder) else current
 
 
 def _install() -> None:

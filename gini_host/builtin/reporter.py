@@ -12,11 +12,11 @@ finished stage; every run ends with a summary table. ``NO_COLOR`` turns colour o
 
 from __future__ import annotations
 
-import sys
 import threading
 import time
 from typing import TYPE_CHECKING, Any, Final, TextIO
 
+from gini_host import capture
 from gini_host.logs import color_enabled
 from gini_host.markers import hookimpl
 
@@ -117,7 +117,8 @@ class TerminalReporter:
     def __init__(
         self, stream: TextIO | None = None, *, live: bool | None = None, color: bool | None = None
     ) -> None:
-        self._stream: TextIO = stream if stream is not None else sys.stdout
+        # The host's own stdout, never what plugin code prints to (see gini_host.capture).
+        self._stream: TextIO = stream if stream is not None else capture.host_stdout()
         isatty = getattr(self._stream, "isatty", None)
         terminal = bool(isatty()) if callable(isatty) else False
         self._live_wanted = terminal if live is None else live

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any, Final
 
 import click
 
+from gini_host import capture
 from gini_host.logs import color_enabled
 
 if TYPE_CHECKING:
@@ -160,12 +161,15 @@ def _json_default(value: object) -> object:
         return list(value)
     if isinstance(value, Mapping):
         return dict(value)
-    return repr(value)
+    from gini_host.stages.results import safe_repr
+
+    return safe_repr(value)
 
 
 def emit_json(data: object) -> None:
     """Write ``data`` as indented JSON to stdout, nothing else on that line."""
-    click.echo(json.dumps(data, indent=2, ensure_ascii=False, default=_json_default))
+    text = json.dumps(data, indent=2, ensure_ascii=False, default=_json_default)
+    click.echo(text, file=capture.host_stdout())
 
 
 # -- text ---------------------------------------------------------------------------------
@@ -173,8 +177,8 @@ def emit_json(data: object) -> None:
 
 def echo(text: str = "", *, err: bool = False) -> None:
     """``click.echo`` with colour decided once: a terminal, and no ``NO_COLOR``."""
-    stream = sys.stderr if err else sys.stdout
-    click.echo(text, err=err, color=color_enabled(stream))
+    stream = sys.stderr if err else capture.host_stdout()
+    click.echo(text, file=stream, color=color_enabled(stream))
 
 
 def styled(text: str, status: str | None = None, **style: Any) -> str:
@@ -220,66 +224,109 @@ def table_lines(
     return lines
 
 
+#: How deep and how long :func:`render_value` goes before it shows the rest as a bounded
+#: repr: a self-referential or 100,000-deep return value must still print.
+RENDER_DEPTH: Final = 8
+RENDER_ITEMS: Final = 200
+
+
 def _scalar(value: object) -> str:
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, float):
-        return repr(value) if math.isfinite(value) else str(value)
-    if isinstance(value, enum.Enum):
-        return str(value.value)
-    if isinstance(value, str):
-        return value if value.strip() == value and value and "\n" not in value else repr(value)
-    return str(value)
+    """One leaf value as text; what cannot be shown gets the placeholder of ``safe_repr``."""
+    from gini_host.stages.results import safe_repr
+
+    try:
+        if value is None:
+            return "null"
+        if isinstance(value, bool):
+            return "true" if value else "false"
+        if isinstance(value, float):
+            return repr(value) if math.isfinite(value) else str(value)
+        if isinstance(value, enum.Enum):
+            return str(value.value)
+        if isinstance(value, str):
+            return value if value.strip() == value and value and "\n" not in value else repr(value)
+        if isinstance(value, int):
+            return safe_repr(value)  # an int too long for str() says so
+        return str(value)
+    except Exception:
+        return safe_repr(value)
 
 
 def _as_data(value: object) -> object:
-    """attrs classes, dataclasses and named tuples as mappings; everything else as is."""
+    """attrs classes, dataclasses and named tuples as mappings; everything else as is (also
+    when converting runs into a hostile attribute)."""
     import dataclasses
 
     import attrs
 
-    if attrs.has(type(value)):
-        return attrs.asdict(value, recurse=False)  # type: ignore[arg-type]
-    if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        return {f.name: getattr(value, f.name) for f in dataclasses.fields(value)}
-    asdict = getattr(value, "_asdict", None)
-    if isinstance(value, tuple) and callable(asdict):
-        return asdict()
+    try:
+        if attrs.has(type(value)):
+            return attrs.asdict(value, recurse=False)  # type: ignore[arg-type]
+        if dataclasses.is_dataclass(value) and not isinstance(value, type):
+            return {f.name: getattr(value, f.name) for f in dataclasses.fields(value)}
+        asdict = getattr(value, "_asdict", None)
+        if isinstance(value, tuple) and callable(asdict):
+            return asdict()
+    except Exception:
+        return value
     return value
 
 
 def render_value(value: object, indent: int = 0) -> str:
-    """A stage's return value as indented ``key: value`` lines, lists as ``- item``."""
+    """A stage's return value as indented ``key: value`` lines, lists as ``- item``.
+
+    Never raises: deeper than :data:`RENDER_DEPTH`, past :data:`RENDER_ITEMS` items or back
+    at a container already being shown, the rest is a bounded repr; what cannot be shown at
+    all is a placeholder (``<unprintable T: repr() raised E>``).
+    """
+    from gini_host.stages.results import safe_repr
+
+    try:
+        return "\n".join(_render(value, indent, ()))
+    except Exception:  # a container whose iteration raises: show what repr can
+        return " " * indent + safe_repr(value)
+
+
+def _render(value: object, indent: int, path: tuple[int, ...]) -> list[str]:
+    from gini_host.stages.results import safe_repr, type_name
+
     pad = " " * indent
     value = _as_data(value)
-    if isinstance(value, Mapping):
-        if not value:
-            return pad + "{}"
-        lines = []
-        for key, item in value.items():
-            item = _as_data(item)
-            if _nested(item):
-                lines.append(f"{pad}{key}:")
-                lines.append(render_value(item, indent + 2))
+    if not _nested(value):
+        if _empty(value):
+            return [pad + ("{}" if isinstance(value, Mapping) else "[]")]
+        text = value if isinstance(value, str) else _scalar(value)
+        return [pad + line for line in text.splitlines()] if text else [pad]
+    if id(value) in path:
+        return [f"{pad}<cycle: the {type_name(value)} shown above>"]
+    if len(path) >= RENDER_DEPTH:
+        return [pad + safe_repr(value)]
+    inner = (*path, id(value))
+    lines: list[str] = []
+    items: Iterable[Any] = value.items() if isinstance(value, Mapping) else value  # type: ignore[assignment]
+    for count, item in enumerate(items):
+        if count == RENDER_ITEMS:
+            lines.append(f"{pad}... ({len(value) - count} more)")  # type: ignore[arg-type]
+            break
+        if isinstance(value, Mapping):
+            key, item = item
+            label = f"{pad}{_scalar(key)}:"
+        else:
+            label = f"{pad}-"
+        item = _as_data(item)
+        if _nested(item):
+            below = _render(item, indent + 2, inner)
+            if isinstance(value, Mapping):
+                lines.append(label)
+                lines.extend(below)
             else:
-                lines.append(f"{pad}{key}: {_scalar(item) if not _empty(item) else '[]'}")
-        return "\n".join(lines)
-    if isinstance(value, list | tuple | set | frozenset):
-        if not value:
-            return pad + "[]"
-        lines = []
-        for item in value:
-            item = _as_data(item)
-            if _nested(item):
-                inner = render_value(item, indent + 2).lstrip()
-                lines.append(f"{pad}- {inner}")
-            else:
-                lines.append(f"{pad}- {_scalar(item)}")
-        return "\n".join(lines)
-    text = value if isinstance(value, str) else _scalar(value)
-    return "\n".join(pad + line for line in text.splitlines()) if text else pad
+                lines.append(f"{label} {below[0].lstrip()}")
+                lines.extend(below[1:])
+        elif _empty(item):
+            lines.append(f"{label} []" if not isinstance(item, Mapping) else f"{label} {{}}")
+        else:
+            lines.append(f"{label} {_scalar(item)}")
+    return lines
 
 
 def _nested(value: object) -> bool:
@@ -287,4 +334,4 @@ def _nested(value: object) -> bool:
 
 
 def _empty(value: object) -> bool:
-    return isinstance(value, list | tuple | set | frozenset) and not value
+    return isinstance(value, Mapping | list | tuple | set | frozenset) and not value

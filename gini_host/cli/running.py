@@ -120,6 +120,7 @@ def run_command(
     """
     from gini_host.kernel.config import parse_set_options
     from gini_host.stages.control import RunControl
+    from gini_host.stages.observers import ObserverError
 
     overrides = parse_set_options(settings)  # bad input fails before anything boots
     chosen = _scheduled_executor(executor, scheduler)
@@ -128,21 +129,29 @@ def run_command(
     stage_config = _stage_config(host, pipeline, overrides)
     if not as_json:
         session.attach_reporter()
+    observers_failed: ObserverError | None = None
     with session.signals.watching(RunControl()) as control:
-        result = host.run(
-            pipeline,
-            dry_run=dry_run,
-            executor=chosen,
-            max_workers=jobs,
-            keep_going=keep_going,
-            control=control,
-            stage_config=stage_config,
-        )
+        try:
+            result = host.run(
+                pipeline,
+                dry_run=dry_run,
+                executor=chosen,
+                max_workers=jobs,
+                keep_going=keep_going,
+                control=control,
+                stage_config=stage_config,
+            )
+        except ObserverError as exc:
+            # Each plugin and hook that raised was named as it happened; the run is whole.
+            observers_failed, result = exc, exc.result
     if as_json:
         output.emit_json(output.run_json(result, targets))
     else:
         _print_outcome(session, pipeline, result)
     code = _exit_code(result, session)
+    if code == ExitCode.OK and observers_failed is not None:
+        # An observer that raised is a plugin bug to see (docs/operators.md).
+        code = ExitCode.FAILED
     if code == ExitCode.INTERRUPTED:
         from gini_host.logs import logger
 

@@ -43,6 +43,7 @@ from gini_host.markers import PROJECT_NAME
 from gini_host.naming import did_you_mean, suggest
 from gini_host.stages.control import RunControl
 from gini_host.stages.manager import StageManager
+from gini_host.stages.observers import ObserverError
 from gini_host.stages.pipeline import Pipeline, PipelineSpec, spec_from_any
 from gini_host.stages.results import PipelineResult, StageStatus
 from gini_host.stages.stage import Stage
@@ -179,7 +180,12 @@ class Host:
         self._booted = True
         self._register_core()
         pipeline = self.stage_manager.plan([BOOT_TARGET], name="boot")
-        self.boot_result = self.stage_manager.execute_pipeline(pipeline, host=self)
+        try:
+            self.boot_result = self.stage_manager.execute_pipeline(pipeline, host=self)
+        except ObserverError as observed:
+            # A plugin's observer raised while the boot stages ran: it was named (logged),
+            # and the boot itself is not its to fail.
+            self.boot_result = observed.result
         if self.boot_result.interrupted:
             # The loop turned Ctrl-C into cancelled boot stages; a half-booted host must not
             # look booted, so the interrupt goes on to the caller.

@@ -19,6 +19,7 @@ import time
 from collections.abc import Callable
 from typing import Any, final
 
+from gini_host import capture
 from gini_host.errors import StageTimeoutError
 from gini_host.stages.context import StageContext
 from gini_host.stages.control import RunControl, RunInterrupted
@@ -68,10 +69,18 @@ class StageNotStopped(StageTimeoutError):
 
 
 def call_body(stage: Stage, ctx: StageContext) -> Any:
-    """Call the stage function; a coroutine function gets an event loop of its own."""
-    if stage.is_async:
-        return asyncio.run(stage.function(ctx))
-    return stage.function(ctx)
+    """Call the stage function; a coroutine function gets an event loop of its own.
+
+    What the body prints goes to stderr labelled with the stage id (here, on a helper
+    thread, or in a worker alike): stdout is the host's (``run --json``).
+    """
+    token = capture.enter(stage.id)
+    try:
+        if stage.is_async:
+            return asyncio.run(stage.function(ctx))
+        return stage.function(ctx)
+    finally:
+        capture.leave(token)
 
 
 def _call_with_timeout(stage: Stage, ctx: StageContext, timeout: float, grace: float) -> Any:
@@ -110,11 +119,20 @@ async def _await_with_timeout(stage: Stage, ctx: StageContext, timeout: float) -
     deadline = asyncio.timeout(timeout)
     try:
         async with deadline:
-            return await stage.function(ctx)
+            return await _await_body(stage, ctx)
     except TimeoutError:
         if not deadline.expired():
             raise  # the body's own TimeoutError
         raise StageTimeoutError(stage.id, timeout) from None
+
+
+async def _await_body(stage: Stage, ctx: StageContext) -> Any:
+    """Await the body with its output labelled (the label lives in this task's context)."""
+    token = capture.enter(stage.id)
+    try:
+        return await stage.function(ctx)
+    finally:
+        capture.leave(token)
 
 
 def _own_task_cancelled() -> bool:
@@ -289,7 +307,7 @@ async def run_stage_async(
         count += 1
         try:
             if stage.timeout is None:
-                value = await stage.function(ctx)
+                value = await _await_body(stage, ctx)
             else:
                 value = await _await_with_timeout(stage, ctx, stage.timeout)
         except BaseException as exc:
@@ -319,7 +337,8 @@ def describe_stage(
     clock = time.perf_counter()
     try:
         if stage.describer is not None:
-            text = str(stage.describer(ctx))
+            with capture.stdout_to_stderr(stage.id):
+                text = str(stage.describer(ctx))
         else:
             owner = f" (plugin {stage.plugin})" if stage.plugin else ""
             what = f": {stage.description}" if stage.description else ""

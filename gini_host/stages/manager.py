@@ -21,7 +21,7 @@ from gini_host.stages.context import RunState, StageContext
 from gini_host.stages.control import RunControl
 from gini_host.stages.executors import strategy_for
 from gini_host.stages.executors.base import StrategyFactory
-from gini_host.stages.observers import RunObserver
+from gini_host.stages.observers import RunObserver, hook_observer
 from gini_host.stages.pipeline import Pipeline, PipelineSpec, build_pipeline
 from gini_host.stages.registry import StageRegistry
 from gini_host.stages.results import PipelineResult, StageResult, StageStatus
@@ -46,6 +46,8 @@ class StageManager:
         self.registry = registry if registry is not None else StageRegistry()
         self._specs: dict[str, PipelineSpec] = {}
         self._lock = threading.Lock()
+        #: (hook, plugin) pairs whose observer errors were already logged: named once.
+        self.observer_errors_named: set[tuple[str, str | None]] = set()
 
     # -- stages -------------------------------------------------------------------------------
 
@@ -241,6 +243,7 @@ class StageManager:
             strategy,
             options=options,
             observer=self.observer(),
+            observer_errors_named=self.observer_errors_named,
             control=control,
             host=host if context is None else context.host,
             run_id=context.run_id if context is not None else None,
@@ -263,32 +266,9 @@ class StageManager:
         return result
 
     def observer(self) -> RunObserver:
-        """Observer callbacks for the hooks some plugin implements; None for the rest."""
-        hook = self.plugin_manager.hook
+        """Observer callbacks for the hooks some plugin implements; None for the rest.
 
-        def has(name: str) -> bool:
-            caller = getattr(hook, name, None)
-            return caller is not None and bool(caller.get_hookimpls())
-
-        return RunObserver(
-            pipeline_start=(
-                (lambda p, r: hook.gini_pipeline_start(pipeline=p, run_id=r))
-                if has("gini_pipeline_start")
-                else None
-            ),
-            stage_start=(
-                (lambda s, c: hook.gini_stage_start(stage=s, context=c))
-                if has("gini_stage_start")
-                else None
-            ),
-            stage_finish=(
-                (lambda s, r: hook.gini_stage_finish(stage=s, result=r))
-                if has("gini_stage_finish")
-                else None
-            ),
-            pipeline_finish=(
-                (lambda p, r: hook.gini_pipeline_finish(pipeline=p, result=r))
-                if has("gini_pipeline_finish")
-                else None
-            ),
-        )
+        Each implementation is called on its own guard: one that raises is recorded with its
+        plugin and hook, and the others still run (see :mod:`gini_host.stages.observers`).
+        """
+        return hook_observer(self.plugin_manager)

@@ -2,11 +2,12 @@
 
 An observer (the ``gini_pipeline_start`` / ``gini_stage_start`` / ``gini_stage_finish`` /
 ``gini_pipeline_finish`` hooks) that raises has a bug, but the run it watches does not: the
-error is logged with the hook's name, the run goes on and ends as usual (every result kept,
-the executor closed), and then one :class:`ObserverError` is raised, carrying the run's
-result and every observer error. Before, a raising ``gini_pipeline_start`` leaked the
-executor (its worker processes or Dask cluster) and a raising ``gini_stage_finish`` threw
-away every result.
+error is logged once per plugin and hook (one line, the traceback only at DEBUG), the other
+plugins' observers of the same call still run, the run goes on and ends as usual (every
+result kept, the executor closed), and then one :class:`ObserverError` is raised, carrying
+the run's result and every observer error. Before, a raising ``gini_pipeline_start`` leaked
+the executor, a raising ``gini_stage_finish`` threw away every result, and one plugin's
+raising observer kept the others (the terminal reporter too) from being called, unnamed.
 """
 
 from __future__ import annotations
@@ -16,17 +17,21 @@ from typing import TYPE_CHECKING, Any, final
 
 import attrs
 
+from gini_host import capture
 from gini_host.errors import GiniHostError
 from gini_host.logs import logger
 from gini_host.stages.control import RunInterrupted
+from gini_host.stages.results import ErrorInfo
 
 if TYPE_CHECKING:
+    import pluggy
+
     from gini_host.stages.context import StageContext
     from gini_host.stages.pipeline import Pipeline
     from gini_host.stages.results import PipelineResult, StageResult
     from gini_host.stages.stage import Stage
 
-__all__ = ["ObserverError", "ObserverGuard", "RunObserver"]
+__all__ = ["ObserverError", "ObserverFault", "ObserverGuard", "RunObserver", "hook_observer"]
 
 
 @attrs.frozen(slots=True)
@@ -39,39 +44,143 @@ class RunObserver:
     pipeline_finish: Callable[[Pipeline, PipelineResult], None] | None = None
 
 
+@attrs.frozen(slots=True)
+class ObserverFault:
+    """One observer call that raised: the hook, the plugin (None for a plain callback), why."""
+
+    hook: str
+    plugin: str | None
+    error: BaseException = attrs.field(eq=False)
+
+    def describe(self) -> str:
+        owner = f"plugin {self.plugin}: " if self.plugin is not None else ""
+        return f"{owner}observer hook {self.hook} raised {ErrorInfo.describe(self.error)}"
+
+
+class _Faults(Exception):
+    """What a broadcast callback raises after calling every implementation: those that raised."""
+
+    def __init__(self, faults: list[tuple[str, BaseException]]) -> None:
+        super().__init__(f"{len(faults)} observer implementation(s) raised")
+        self.faults = faults
+
+
 class ObserverError(GiniHostError):
     """Observer hooks raised during a run; the run itself finished.
 
-    ``errors`` lists every (hook, exception) in order, ``hook`` is the first hook that raised
-    (its exception is the ``__cause__``), and ``result`` is the run's whole result.
+    ``faults`` lists every :class:`ObserverFault` in order, ``errors`` the same as (hook,
+    exception) pairs; ``hook`` and ``plugin`` are those of the first (its exception is the
+    ``__cause__``), and ``result`` is the run's whole result.
     """
 
-    def __init__(
-        self, errors: list[tuple[str, BaseException]], result: PipelineResult
-    ) -> None:
-        self.errors = tuple(errors)
+    def __init__(self, faults: list[ObserverFault], result: PipelineResult) -> None:
+        self.faults = tuple(faults)
+        self.errors = tuple((f.hook, f.error) for f in self.faults)
         self.result = result
-        self.hook, first = self.errors[0]
-        more = f" ({len(self.errors)} observer calls raised)" if len(self.errors) > 1 else ""
+        first = self.faults[0]
+        self.hook, self.plugin = first.hook, first.plugin
+        more = f" ({len(self.faults)} observer calls raised)" if len(self.faults) > 1 else ""
         super().__init__(
-            f"observer hook {self.hook} raised {type(first).__name__}: {first}{more}; "
-            f"the run of pipeline {result.pipeline!r} finished ({result.status}), its result "
-            "is kept on this error"
+            f"{first.describe()}{more}; the run of pipeline {result.pipeline!r} finished "
+            f"({result.status}), its result is kept on this error"
         )
+
+    def lines(self) -> list[str]:
+        """One line per plugin and hook that raised, with how many calls did."""
+        counts: dict[tuple[str, str | None], tuple[ObserverFault, int]] = {}
+        for fault in self.faults:
+            key = (fault.hook, fault.plugin)
+            first, n = counts.get(key, (fault, 0))
+            counts[key] = (first, n + 1)
+        return [
+            first.describe() + (f" ({n} calls)" if n > 1 else "")
+            for first, n in counts.values()
+        ]
+
+
+def _guarded(impl: pluggy.HookImpl, hook: str, faults: list[tuple[str, BaseException]]) -> Any:
+    """A copy of ``impl`` that records what it raises in ``faults`` instead of raising, so
+    pluggy's one call still reaches every other implementation (and hook monitors, the
+    test harness's recorder among them, still see one broadcast naming every plugin)."""
+    import pluggy
+
+    function = impl.function
+    label = f"plugin {impl.plugin_name} ({hook})"
+    name = impl.plugin_name
+
+    def call(*args: Any) -> Any:
+        try:
+            with capture.stdout_to_stderr(label):
+                return function(*args)
+        except RunInterrupted:
+            raise
+        except BaseException as exc:  # KeyboardInterrupt too: raised by plugin code
+            faults.append((name, exc))
+            return None
+
+    copy = pluggy.HookImpl(impl.plugin, impl.plugin_name, function, impl.opts)
+    copy.function = call  # type: ignore[misc]  # argnames stay those of the real function
+    return copy
+
+
+def _broadcast(plugin_manager: pluggy.PluginManager, hook: str) -> Callable[..., None] | None:
+    """Call every implementation of ``hook`` through pluggy, each guarded (see
+    :func:`_guarded`); None when no plugin implements it (the loop then makes no call)."""
+    caller = getattr(plugin_manager.hook, hook, None)
+    impls = caller.get_hookimpls() if caller is not None else []
+    if not impls:
+        return None
+    faults: list[tuple[str, BaseException]] = []
+    # Wrappers (generators) cannot be guarded this way; they are rare for observers and keep
+    # pluggy's own semantics (what they raise is attributed to the hook, not a plugin).
+    guarded = [i if i.hookwrapper or i.wrapper else _guarded(i, hook, faults) for i in impls]
+    execute = plugin_manager._hookexec  # what HookCaller.__call__ uses, tracing included
+
+    def call(**kwargs: Any) -> None:
+        execute(hook, guarded, kwargs, False)
+        if faults:
+            raised = faults[:]
+            faults.clear()
+            raise _Faults(raised)
+
+    return call
+
+
+def hook_observer(plugin_manager: pluggy.PluginManager) -> RunObserver:
+    """The observer hooks of ``plugin_manager``'s plugins, each implementation guarded."""
+    pipeline_start = _broadcast(plugin_manager, "gini_pipeline_start")
+    stage_start = _broadcast(plugin_manager, "gini_stage_start")
+    stage_finish = _broadcast(plugin_manager, "gini_stage_finish")
+    pipeline_finish = _broadcast(plugin_manager, "gini_pipeline_finish")
+    return RunObserver(
+        pipeline_start=(lambda p, r: pipeline_start(pipeline=p, run_id=r))
+        if pipeline_start
+        else None,
+        stage_start=(lambda s, c: stage_start(stage=s, context=c)) if stage_start else None,
+        stage_finish=(lambda s, r: stage_finish(stage=s, result=r)) if stage_finish else None,
+        pipeline_finish=(lambda p, r: pipeline_finish(pipeline=p, result=r))
+        if pipeline_finish
+        else None,
+    )
 
 
 @final
 class ObserverGuard:
     """Calls the observers of one run, so that one that raises cannot break the run.
 
-    Interrupts (``KeyboardInterrupt``, ``RunInterrupted``) go through: they cancel the run.
+    The run's own interrupt (``RunInterrupted``) goes through: it cancels the run. ``named``
+    holds the (hook, plugin) pairs already logged at ERROR, shared by the runs of one
+    manager, so a plugin whose observer raises on every stage of every run is named once.
     """
 
-    __slots__ = ("errors", "observer")
+    __slots__ = ("errors", "named", "observer")
 
-    def __init__(self, observer: RunObserver) -> None:
+    def __init__(
+        self, observer: RunObserver, named: set[tuple[str, str | None]] | None = None
+    ) -> None:
         self.observer = observer
-        self.errors: list[tuple[str, BaseException]] = []
+        self.errors: list[ObserverFault] = []
+        self.named = named if named is not None else set()
 
     def pipeline_start(self, pipeline: Pipeline, run_id: str) -> None:
         if self.observer.pipeline_start is not None:
@@ -88,18 +197,25 @@ class ObserverGuard:
     def failed(self, hook: str, exc: BaseException) -> None:
         """Record and log that ``hook`` raised ``exc`` (the loop calls ``stage_finish``
         itself, on its hot path, and reports here)."""
-        if isinstance(exc, RunInterrupted | KeyboardInterrupt):
+        if isinstance(exc, RunInterrupted):
             raise exc
-        self.errors.append((hook, exc))
-        logger.opt(exception=exc).error(
-            "observer hook {} raised {}: {}; the run goes on", hook, type(exc).__name__, exc
-        )
+        pairs = exc.faults if isinstance(exc, _Faults) else [(None, exc)]
+        for plugin, error in pairs:
+            fault = ObserverFault(hook, plugin, error)
+            self.errors.append(fault)
+            key = (hook, plugin)
+            first = key not in self.named
+            self.named.add(key)
+            # One line per plugin and hook at ERROR; the traceback (and repeats) at DEBUG.
+            if first:
+                logger.error("{}; the run goes on", fault.describe())
+            logger.opt(exception=error).debug("{}", fault.describe())
 
     def check(self, result: PipelineResult) -> PipelineResult:
         """``result``, or the one :class:`ObserverError` of the run when an observer raised."""
         if self.errors:
             error = ObserverError(self.errors, result)
-            raise error from self.errors[0][1]
+            raise error from self.errors[0].error
         return result
 
     def _call(self, hook: str, callback: Callable[..., None], *args: Any) -> None:

@@ -85,18 +85,22 @@ def execute(
     host: Any = None,
     run_id: str | None = None,
     run: RunState | None = None,
+    observer_errors_named: set[tuple[str, str | None]] | None = None,
 ) -> PipelineResult:
     """Run ``pipeline`` on ``strategy`` and return every stage's result.
 
     ``run`` lets a caller share a store and earlier results; its ``dry_run`` is overridden.
     Raises :class:`~gini_host.stages.observers.ObserverError` (carrying the result) after
-    the run when an observer raised during it.
+    the run when an observer raised during it; ``observer_errors_named`` holds the (hook,
+    plugin) pairs already logged, so each is named once across runs.
     """
     if run is None:
         run = RunState(run_id or new_run_id(), dry_run=options.dry_run, host=host)
     else:
         run.dry_run = options.dry_run
     loop = _Loop(pipeline, strategy, options, observer, control or RunControl(), run)
+    if observer_errors_named is not None:
+        loop.observers.named = observer_errors_named
     return loop.run()
 
 

@@ -7,6 +7,7 @@ executor's worker plugin each hold one :class:`WorkerSide`;
 
 from __future__ import annotations
 
+import os
 import pickle
 import signal
 import threading
@@ -62,6 +63,10 @@ def process_main(conn: Connection, boot: bytes | None) -> None:
     # The host decides what a Ctrl-C means (it terminates workers); a terminal's SIGINT,
     # sent to the whole process group, must not kill a stage halfway.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    # The worker inherited the host's stdout, which is the host's alone (``run --json``):
+    # whatever reaches this process's descriptor 1 (a stage's print outside its label, a
+    # subprocess it starts, a C extension) goes to stderr instead.
+    os.dup2(2, 1)
     lock = threading.Lock()
     logger.remove()  # boot logs repeat the host's own; stage logs are forwarded below
     try:
