@@ -183,7 +183,8 @@ class StageResult:
     stage_id: str
     status: StageStatus
     plugin: str | None = None
-    value: Any = None
+    #: Shown bounded in ``repr(result)``: a self-referential or deep value must not break it.
+    value: Any = attrs.field(default=None, repr=lambda value: safe_repr(value, 200))
     error: ErrorInfo | None = None
     reason: str | None = None
     started_at: float | None = None

@@ -1,0 +1,112 @@
+"""``gini-host run`` against hostile plugins (issue 11, items 3-5): stdout holds the host's
+output only (exactly one JSON document with ``--json``) on every executor, unprintable values
+and errors are shown with placeholders, and a raising observer is named once while the run's
+whole output is still printed."""
+
+from __future__ import annotations
+
+import pytest
+
+from gini_host.testing import CliInvoker, PluginDists
+from tests.hostile import observers, stages
+
+ONLY = ("--no-autoload", "-p", "hostile")
+WATCHED = (*ONLY, "-p", "watcher")
+ALL_STAGES = [f"hostile::{name}" for name in stages.STATUSES]
+
+
+@pytest.fixture
+def hostile(plugin_dist: PluginDists) -> PluginDists:
+    plugin_dist("hostile", stages.SOURCE)
+    return plugin_dist
+
+
+@pytest.fixture
+def watcher(hostile: PluginDists) -> PluginDists:
+    hostile(
+        "watcher",
+        observers.SOURCE,
+        entry_points={"gini_host.plugins": {"watcher": "watcher:gini_plugin"}},
+    )
+    return hostile
+
+
+@pytest.mark.parametrize("executor", ["sequential", "threads", "async", "processes", "dask"])
+def test_run_json_is_one_document_whatever_stages_print_return_or_raise(
+    hostile: PluginDists, gini_cli: CliInvoker, executor: str
+) -> None:
+    """Stages that print, return unprintable or 100,000-deep values and raise unprintable
+    errors: stdout is the JSON document alone, statuses are the same on every executor,
+    what stages printed is on stderr labelled with the stage, and no traceback is shown."""
+    out = gini_cli(
+        *ONLY, "run", *ALL_STAGES, "--keep-going", "--json", "--executor", executor,
+        subprocess=True, timeout=180,
+    )  # fmt: skip
+    assert out.exit_code == 1, out
+    run = out.json
+    assert {sid: r["status"] for sid, r in run["stages"].items()} == {
+        f"hostile::{name}": status for name, status in stages.STATUSES.items()
+    }
+    assert run["stages"]["hostile::raises_unprintable"]["error"] == (
+        f"UnprintableError: {stages.UNPRINTABLE_MESSAGE}"
+    )
+    assert "[hostile::noisy] noisy says hello\n" in out.stderr
+    assert "[hostile::noisy] partial line\n" in out.stderr
+    assert "[hostile::noisy_async] async noise\n" in out.stderr
+    assert "Traceback" not in out.stderr
+
+
+def test_dry_run_json_stays_one_document_when_describers_print(
+    hostile: PluginDists, gini_cli: CliInvoker
+) -> None:
+    """A describer's print goes to stderr labelled; the dry run's JSON is stdout alone."""
+    out = gini_cli(*ONLY, "run", "hostile::noisy_describer", "--dry-run", "--json")
+    assert out.exit_code == 0, out
+    assert out.json["stages"]["hostile::noisy_describer"]["status"] == "dry_run"
+    assert "[hostile::noisy_describer] describing\n" in out.stderr
+
+
+def test_text_output_shows_placeholders_for_what_cannot_be_shown(
+    hostile: PluginDists, gini_cli: CliInvoker
+) -> None:
+    """Target values that are unprintable, self-referential, deep or huge are printed, with
+    placeholders; the summary and every other target are there; exit 0."""
+    targets = ("unrepresentable", "self_referential", "deep", "huge", "noisy")
+    out = gini_cli(*ONLY, "run", *(f"hostile::{t}" for t in targets))
+    assert out.exit_code == 0, out
+    assert "thing: <unprintable Unrepresentable: repr() raised ValueError>" in out.stdout
+    assert "self: <cycle: the dict shown above>" not in out.stdout  # a dict is nested, not inline
+    assert "<cycle: the dict shown above>" in out.stdout
+    assert "[[[[[[[[[...]]]]]]]]]" in out.stdout
+    assert "number: <int of 16610 bits>" in out.stdout
+    assert "quiet result" in out.stdout
+    assert "noisy says hello" not in out.stdout
+    assert "Traceback" not in out.stderr
+
+
+@pytest.mark.parametrize("quiet", [(), ("-q",)])
+def test_a_raising_observer_is_named_once_and_the_json_is_printed(
+    watcher: PluginDists, gini_cli: CliInvoker, quiet: tuple[str, ...]
+) -> None:
+    """An observer raising in every hook (at boot too): each plugin and hook named once, no
+    traceback, the whole JSON document printed, exit 1 (docs/operators.md)."""
+    out = gini_cli(*quiet, *WATCHED, "run", "hostile::noisy", "hostile::self_referential", "--json")
+    assert out.exit_code == 1, out
+    run = out.json
+    assert run["status"] == "succeeded"
+    assert set(run["stages"]) == {"hostile::noisy", "hostile::self_referential"}
+    for hook in observers.HOOKS:
+        assert out.stderr.count(f"plugin watcher: observer hook {hook} raised") == 1, out
+    assert "Traceback" not in out.stderr
+    assert "watcher was here" not in out.stdout
+
+
+def test_a_raising_observer_keeps_the_text_output_whole(
+    watcher: PluginDists, gini_cli: CliInvoker
+) -> None:
+    """Without --json: the reporter's summary and the target values are printed; exit 1."""
+    out = gini_cli(*WATCHED, "run", "hostile::noisy")
+    assert out.exit_code == 1, out
+    assert "quiet result" in out.stdout
+    assert "hostile::noisy" in out.stdout and "succeeded" in out.stdout
+    assert "Traceback" not in out.stderr

@@ -1,0 +1,151 @@
+"""Hostile stages: what a careless or hostile plugin's stage may print, return or raise.
+
+Each stage is a module-level function, so the ``processes`` and ``dask`` workers find it by
+name, and this file is also a plugin module: the CLI tests install its text as the plugin
+``hostile`` (``plugin_dist("hostile", SOURCE)``), so the same stages run through the command
+line, where workers find them by id. The host must survive each one with the same status
+on every executor, and keep its stdout to itself.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Any
+
+from gini_host import StageContext, hookimpl, stage
+
+#: How deep :func:`deep` nests its value: far past the recursion limit (1000).
+DEPTH = 100_000
+#: The placeholder a stage's error gets when its ``__str__`` raises.
+UNPRINTABLE_MESSAGE = "<unprintable UnprintableError: str() raised RuntimeError>"
+
+
+class UnprintableError(Exception):
+    """An exception that cannot be shown at all: ``str()`` and ``repr()`` both raise."""
+
+    def __str__(self) -> str:
+        raise RuntimeError("__str__ refuses")
+
+    def __repr__(self) -> str:
+        raise RuntimeError("__repr__ refuses")
+
+
+class InterruptingStrError(Exception):
+    """An exception whose ``__str__`` raises KeyboardInterrupt: plugin code, not a Ctrl-C."""
+
+    def __str__(self) -> str:
+        raise KeyboardInterrupt
+
+
+class Unrepresentable:
+    """A value whose ``repr()`` (and so ``str()``) raises."""
+
+    def __repr__(self) -> str:
+        raise ValueError("no repr for you")
+
+
+@stage
+def noisy(ctx: StageContext) -> str:
+    print("noisy says hello")
+    print("partial", end="")
+    sys.stdout.write(" line\n")
+    sys.stdout.flush()
+    return "quiet result"
+
+
+@stage
+async def noisy_async(ctx: StageContext) -> str:
+    print("async noise")
+    return "async result"
+
+
+@stage
+def noisy_describer(ctx: StageContext) -> str:
+    return "ran"
+
+
+@noisy_describer.dry_run
+def _describe_noisily(ctx: StageContext) -> str:
+    print("describing")
+    return "described"
+
+
+@stage
+def raises_unprintable(ctx: StageContext) -> None:
+    raise UnprintableError()
+
+
+@stage
+def raises_interrupting_str(ctx: StageContext) -> None:
+    raise InterruptingStrError()
+
+
+@stage
+def self_referential(ctx: StageContext) -> dict[str, Any]:
+    value: dict[str, Any] = {"name": "loop"}
+    value["self"] = value
+    return value
+
+
+@stage
+def deep(ctx: StageContext) -> list[Any]:
+    value: list[Any] = ["bottom"]
+    for _ in range(DEPTH):
+        value = [value]
+    return value
+
+
+@stage
+def unrepresentable(ctx: StageContext) -> dict[str, Any]:
+    return {"thing": Unrepresentable()}
+
+
+@stage
+def huge(ctx: StageContext) -> dict[str, Any]:
+    return {"blob": "x" * 1_000_000, "number": 10**5000}
+
+
+@stage(requires=["self_referential", "deep", "unrepresentable", "huge"])
+def reads_them_all(ctx: StageContext) -> str:
+    """Values pass to dependents as they are (to workers too)."""
+    # By name: in a plugin the ids are ``hostile::self_referential`` and so on.
+    results = {sid.rpartition("::")[2]: value for sid, value in ctx.results.items()}
+    loop = results["self_referential"]
+    assert loop["self"] is loop
+    return f"read {len(results['huge']['blob'])} characters"
+
+
+#: Every stage above, in order, and what each ends as on every executor.
+STAGES = (
+    noisy,
+    noisy_async,
+    noisy_describer,
+    raises_unprintable,
+    raises_interrupting_str,
+    self_referential,
+    deep,
+    unrepresentable,
+    huge,
+    reads_them_all,
+)
+STATUSES = {
+    "noisy": "succeeded",
+    "noisy_async": "succeeded",
+    "noisy_describer": "succeeded",
+    "raises_unprintable": "failed",
+    "raises_interrupting_str": "failed",
+    "self_referential": "succeeded",
+    "deep": "succeeded",
+    "unrepresentable": "succeeded",
+    "huge": "succeeded",
+    "reads_them_all": "succeeded",
+}
+
+#: This file's text: the ``hostile`` plugin for the CLI tests.
+SOURCE = Path(__file__).read_text(encoding="utf-8")
+
+
+@hookimpl
+def gini_register_stages(host: Any) -> list[Any]:
+    return list(STAGES)
