@@ -27,12 +27,30 @@ from contextlib import contextmanager
 from contextvars import ContextVar, Token
 from typing import Any, TextIO
 
-__all__ = ["current_label", "enter", "host_stdout", "leave", "stdout_to_stderr"]
+__all__ = [
+    "UNATTRIBUTED",
+    "current_label",
+    "enter",
+    "host_owns_stdout",
+    "host_stdout",
+    "leave",
+    "stdout_to_stderr",
+]
 
 _LABEL: ContextVar[str | None] = ContextVar("gini_host_stdout_label", default=None)
 _lock = threading.Lock()
 _active = 0
 _installed: _Forwarder | None = None
+#: The label of unlabelled writes while the host owns stdout (:func:`host_owns_stdout`).
+_fallback: str | None = None
+_owners = 0
+#: What :func:`host_owns_stdout` labels output that no stage or hook claims.
+UNATTRIBUTED = "plugin code"
+
+
+def _label() -> str | None:
+    label = _LABEL.get()
+    return _fallback if label is None else label
 
 
 class _Forwarder(io.TextIOBase):
@@ -40,34 +58,36 @@ class _Forwarder(io.TextIOBase):
 
     def __init__(self, original: TextIO) -> None:
         self.original = original
-        #: Labels whose last write ended mid-line (the next write continues that line).
-        self._open_lines: set[str] = set()
+        #: Per label, the start of a line not yet ended: lines reach stderr whole, so that
+        #: concurrent stages never interleave inside a line.
+        self._pending: dict[str, str] = {}
+        self._write_lock = threading.Lock()
 
     def write(self, text: str) -> int:
-        label = _LABEL.get()
+        label = _label()
         if label is None:
             return self.original.write(text)
         if not isinstance(text, str):
             raise TypeError(f"write() argument must be str, not {type(text).__name__}")
         if text:
-            sys.stderr.write(self._prefixed(label, text))
+            with self._write_lock:
+                text = self._pending.pop(label, "") + text
+                lines = text.splitlines(keepends=True)
+                if not lines[-1].endswith(("\n", "\r")):
+                    self._pending[label] = lines.pop()
+                if lines:
+                    sys.stderr.write("".join(f"[{label}] {line}" for line in lines))
         return len(text)
 
-    def _prefixed(self, label: str, text: str) -> str:
-        prefix = f"[{label}] "
-        lines = text.splitlines(keepends=True)
-        out = []
-        for i, line in enumerate(lines):
-            continuing = i == 0 and label in self._open_lines
-            out.append(line if continuing else prefix + line)
-        if text.endswith(("\n", "\r")):
-            self._open_lines.discard(label)
-        else:
-            self._open_lines.add(label)
-        return "".join(out)
+    def end_line(self, label: str) -> None:
+        """Write out what ``label`` left without a newline (its capture is ending)."""
+        with self._write_lock:
+            rest = self._pending.pop(label, None)
+            if rest is not None:
+                sys.stderr.write(f"[{label}] {rest}\n")
 
     def flush(self) -> None:
-        if _LABEL.get() is None:
+        if _label() is None:
             self.original.flush()
         else:
             sys.stderr.flush()
@@ -76,7 +96,7 @@ class _Forwarder(io.TextIOBase):
         return True
 
     def isatty(self) -> bool:
-        return _LABEL.get() is None and self.original.isatty()
+        return _label() is None and self.original.isatty()
 
     def fileno(self) -> int:
         return self.original.fileno()
@@ -120,9 +140,42 @@ def enter(label: str) -> Token[str | None]:
 
 
 def leave(token: Token[str | None]) -> None:
-    """End the capture :func:`enter` started (in the same context: thread or task)."""
+    """End the capture :func:`enter` started (in the same context: thread or task); a line
+    it left unended is written out."""
+    forwarder = _installed
+    if forwarder is not None and forwarder._pending:
+        label = _LABEL.get()
+        if label is not None:
+            forwarder.end_line(label)
     _LABEL.reset(token)
     _uninstall()
+
+
+@contextmanager
+def host_owns_stdout(label: str = UNATTRIBUTED) -> Iterator[None]:
+    """While the block runs, *every* write to ``sys.stdout`` goes to stderr, the unlabelled
+    ones labelled ``label``: output of threads plugin code started (they begin with an empty
+    context, so no label), or of code no stage or hook claims. The host writes its own
+    output to :func:`host_stdout` meanwhile (``gini-host run`` does, so that ``--json``
+    prints one document whatever the stages' threads print; a Dask worker does, since its
+    stdout may be the host's).
+    """
+    global _fallback, _owners
+    _install()
+    with _lock:
+        _owners += 1
+        _fallback = label
+    try:
+        yield
+    finally:
+        forwarder = _installed
+        with _lock:
+            _owners -= 1
+            if not _owners:
+                _fallback = None
+        if forwarder is not None and not _owners:
+            forwarder.end_line(label)
+        _uninstall()
 
 
 def host_stdout() -> TextIO:

@@ -8,7 +8,13 @@ import threading
 
 import pytest
 
-from gini_host.capture import current_label, stdout_to_stderr
+from gini_host.capture import (
+    UNATTRIBUTED,
+    current_label,
+    host_owns_stdout,
+    host_stdout,
+    stdout_to_stderr,
+)
 
 
 class Streams:
@@ -87,3 +93,43 @@ def test_copied_context_carries_the_label(streams: Streams) -> None:
         t.join()
     streams.read()
     assert streams.err == "[p] hi\n"
+
+
+def test_lines_of_concurrent_captures_never_interleave(streams: Streams) -> None:
+    """A line is written whole: a stage's half line does not mix with another's output,
+    and a line left unended is written out when its capture ends."""
+    started, other_done = threading.Event(), threading.Event()
+
+    def other() -> None:
+        started.wait()
+        with stdout_to_stderr("b"):
+            print("b's line")
+        other_done.set()
+
+    thread = threading.Thread(target=other)
+    thread.start()
+    with stdout_to_stderr("a"):
+        print("a starts", end="")
+        started.set()
+        other_done.wait()
+        print(" and ends")
+        print("unended", end="")
+    thread.join()
+    streams.read()
+    assert streams.err == "[b] b's line\n[a] a starts and ends\n[a] unended\n"
+
+
+def test_while_the_host_owns_stdout_only_host_stdout_reaches_it(streams: Streams) -> None:
+    """host_owns_stdout: unlabelled writes (a thread plugin code started) go to stderr as
+    plugin code; the host's own writes go to host_stdout(); labels still win."""
+    with host_owns_stdout():
+        thread = threading.Thread(target=print, args=("from a thread",))
+        thread.start()
+        thread.join()
+        with stdout_to_stderr("stage"):
+            print("from a stage")
+        host_stdout().write("the host's document\n")
+    print("after")
+    streams.read()
+    assert streams.out == "the host's document\nafter\n"
+    assert streams.err == f"[{UNATTRIBUTED}] from a thread\n[stage] from a stage\n"

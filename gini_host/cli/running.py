@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
+from gini_host import capture
 from gini_host.cli import output
 from gini_host.cli.listing import json_option
 from gini_host.cli.session import CliSession, pass_session
@@ -124,46 +125,53 @@ def run_command(
 
     overrides = parse_set_options(settings)  # bad input fails before anything boots
     chosen = _scheduled_executor(executor, scheduler)
-    host = session.open_host()
-    pipeline = host.plan(targets)
-    stage_config = _stage_config(host, pipeline, overrides)
-    if not as_json:
-        session.attach_reporter()
-    observers_failed: ObserverError | None = None
-    with session.signals.watching(RunControl()) as control:
-        try:
-            result = host.run(
-                pipeline,
-                dry_run=dry_run,
-                executor=chosen,
-                max_workers=jobs,
-                keep_going=keep_going,
-                control=control,
-                stage_config=stage_config,
-            )
-        except ObserverError as exc:
-            # Each plugin and hook that raised was named as it happened; the run is whole.
-            observers_failed, result = exc, exc.result
-    if as_json:
-        output.emit_json(output.run_json(result, targets))
-    else:
-        _print_outcome(session, pipeline, result)
-    code = _exit_code(result, session)
-    if code == ExitCode.OK and observers_failed is not None:
-        # An observer that raised is a plugin bug to see (docs/operators.md).
-        code = ExitCode.FAILED
-    if code == ExitCode.INTERRUPTED:
-        from gini_host.logs import logger
+    # stdout is the host's from here on: what any plugin code prints (threads its stages
+    # started included) goes to stderr, and only the host's own output reaches stdout.
+    with capture.host_owns_stdout():
+        host = session.open_host()
+        pipeline = host.plan(targets)
+        stage_config = _stage_config(host, pipeline, overrides)
+        if not as_json:
+            session.attach_reporter()
+        observers_failed: ObserverError | None = None
+        with session.signals.watching(RunControl()) as control:
+            try:
+                result = host.run(
+                    pipeline,
+                    dry_run=dry_run,
+                    executor=chosen,
+                    max_workers=jobs,
+                    keep_going=keep_going,
+                    control=control,
+                    stage_config=stage_config,
+                )
+            except ObserverError as exc:
+                # Each plugin and hook that raised was named as it happened; the run is whole.
+                observers_failed, result = exc, exc.result
+        if as_json:
+            output.emit_json(output.run_json(result, targets))
+        else:
+            _print_outcome(session, pipeline, result)
+        code = _exit_code(result, session)
+        if code == ExitCode.OK and observers_failed is not None:
+            # An observer that raised is a plugin bug to see (docs/operators.md).
+            code = ExitCode.FAILED
+        if code == ExitCode.INTERRUPTED:
+            _warn_interrupted(session, result)
+        if code:
+            click.get_current_context().exit(code)
 
-        cancelled = sum(1 for r in result.values() if r.status.value == "cancelled")
-        logger.warning(
-            "run {} interrupted by {}: {} stage(s) cancelled",
-            result.run_id,
-            session.signals.received or "an interrupt",
-            cancelled,
-        )
-    if code:
-        click.get_current_context().exit(code)
+
+def _warn_interrupted(session: CliSession, result: PipelineResult) -> None:
+    from gini_host.logs import logger
+
+    cancelled = sum(1 for r in result.values() if r.status.value == "cancelled")
+    logger.warning(
+        "run {} interrupted by {}: {} stage(s) cancelled",
+        result.run_id,
+        session.signals.received or "an interrupt",
+        cancelled,
+    )
 
 
 def _scheduled_executor(executor: str | None, scheduler: str | None) -> Any:

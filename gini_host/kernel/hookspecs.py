@@ -8,9 +8,11 @@ every result and every error is attributed to its plugin; a plugin that raises i
 is marked failed and the host goes on without it. Observer hooks (``gini_pipeline_start``,
 ``gini_stage_start``, ``gini_stage_finish``, ``gini_pipeline_finish``) are called for all
 active plugins at once, from the thread that schedules the run, and are skipped entirely
-when no plugin implements them; an observer that raises does not stop the run: the error is
-logged with the hook's name, the run finishes keeping every result, and then one
-``ObserverError`` (carrying the whole result as ``.result``) is raised to the caller.
+when no plugin implements them; an observer that raises stops neither the run nor the other
+plugins' observers: the plugin and hook are logged once (one line, the traceback with
+``-v``), the run finishes keeping every result, and then one ``ObserverError`` (carrying the
+whole result as ``.result``) is raised to the caller. What an observer or a stage body
+prints goes to stderr, labelled with the plugin or stage: stdout is the host's.
 The reference in ``docs/hooks.md`` is generated from this module.
 """
 

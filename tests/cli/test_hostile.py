@@ -53,6 +53,7 @@ def test_run_json_is_one_document_whatever_stages_print_return_or_raise(
     assert "[hostile::noisy] noisy says hello\n" in out.stderr
     assert "[hostile::noisy] partial line\n" in out.stderr
     assert "[hostile::noisy_async] async noise\n" in out.stderr
+    assert "printed from a thread\n" in out.stderr  # labelled "plugin code" where it can be
     assert "Traceback" not in out.stderr
 
 

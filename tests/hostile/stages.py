@@ -10,6 +10,7 @@ on every executor, and keep its stdout to itself.
 from __future__ import annotations
 
 import sys
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -58,6 +59,15 @@ def noisy(ctx: StageContext) -> str:
 async def noisy_async(ctx: StageContext) -> str:
     print("async noise")
     return "async result"
+
+
+@stage
+def prints_from_a_thread(ctx: StageContext) -> str:
+    """A thread the stage starts has an empty context: its print is nobody's."""
+    thread = threading.Thread(target=print, args=("printed from a thread",))
+    thread.start()
+    thread.join()
+    return "threaded"
 
 
 @stage
@@ -120,6 +130,7 @@ def reads_them_all(ctx: StageContext) -> str:
 STAGES = (
     noisy,
     noisy_async,
+    prints_from_a_thread,
     noisy_describer,
     raises_unprintable,
     raises_interrupting_str,
@@ -132,6 +143,7 @@ STAGES = (
 STATUSES = {
     "noisy": "succeeded",
     "noisy_async": "succeeded",
+    "prints_from_a_thread": "succeeded",
     "noisy_describer": "succeeded",
     "raises_unprintable": "failed",
     "raises_interrupting_str": "failed",

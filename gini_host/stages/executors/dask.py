@@ -26,11 +26,13 @@ with the same plugin set reuse the workers' booted hosts instead of booting them
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import threading
 import uuid
 from typing import TYPE_CHECKING, Any, ClassVar
 
+from gini_host import capture
 from gini_host.errors import ExecutorError, StageTimeoutError, WorkerCrashed
 from gini_host.stages.context import StageContext
 from gini_host.stages.control import RunInterrupted
@@ -88,8 +90,13 @@ class GiniWorkerPlugin(WorkerPlugin):
         self.fingerprint = fingerprint
         self.side: WorkerSide | None = None
         self.problem: str | None = None
+        self._stdout = contextlib.ExitStack()
 
     def setup(self, worker: Any) -> None:
+        # A worker's stdout may be the host's (a local cluster's workers inherit it): what
+        # stages print there goes to the worker's stderr, labelled, even from their threads.
+        self._stdout = contextlib.ExitStack()
+        self._stdout.enter_context(capture.host_owns_stdout())
         try:
             self.side = WorkerSide(self.boot)
         except BaseException as exc:
@@ -100,8 +107,11 @@ class GiniWorkerPlugin(WorkerPlugin):
             self.problem = plugin_mismatch(self.fingerprint, got, f"Dask worker {worker.address}")
 
     def teardown(self, worker: Any) -> None:
-        if self.side is not None:
-            self.side.shutdown()
+        try:
+            if self.side is not None:
+                self.side.shutdown()
+        finally:
+            self._stdout.close()
 
 
 def _plugin(name: str, worker: Any = None) -> GiniWorkerPlugin:
