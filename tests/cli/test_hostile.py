@@ -111,3 +111,40 @@ def test_a_raising_observer_keeps_the_text_output_whole(
     assert "quiet result" in out.stdout
     assert "hostile::noisy" in out.stdout and "succeeded" in out.stdout
     assert "Traceback" not in out.stderr
+
+
+DESCRIPTOR_WRITER = """
+    import os
+    import subprocess
+    import sys
+
+    from gini_host import hookimpl, stage
+
+
+    @stage
+    def raw(ctx):
+        os.write(1, b"written to descriptor 1\\n")
+        subprocess.run([sys.executable, "-c", "print('from a child process')"], check=True)
+        return "done"
+
+
+    @hookimpl
+    def gini_register_stages(host):
+        return [raw]
+"""
+
+
+def test_worker_processes_send_descriptor_1_to_stderr(
+    plugin_dist: PluginDists, gini_cli: CliInvoker
+) -> None:
+    """Under processes, even writes to file descriptor 1 (os.write, child processes) reach
+    stderr: a worker's stdout is not the host's to share."""
+    plugin_dist("raw", DESCRIPTOR_WRITER)
+    out = gini_cli(
+        "--no-autoload", "-p", "raw", "run", "raw::raw", "--json", "--executor", "processes",
+        subprocess=True, timeout=120,
+    )  # fmt: skip
+    assert out.exit_code == 0, out
+    assert out.json["stages"]["raw::raw"]["status"] == "succeeded"
+    assert "written to descriptor 1" in out.stderr
+    assert "from a child process" in out.stderr
