@@ -7,9 +7,10 @@ never left out, and a failed run keeps every value the stages before the failure
 from __future__ import annotations
 
 import enum
+import functools
 import reprlib
 import traceback
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
 
@@ -37,14 +38,8 @@ def _interrupt(exc: BaseException) -> bool:
 
 
 def type_name(obj: object) -> str:
-    """The qualified name of ``obj``'s type, even when the type is hostile."""
-    try:
-        name = type(obj).__qualname__
-    except BaseException as exc:
-        if _interrupt(exc):
-            raise
-        name = None
-    return name if isinstance(name, str) else "object"
+    """The qualified name of ``obj``'s type (never hostile: Python insists it is a str)."""
+    return type(obj).__qualname__
 
 
 def _cut(text: str, limit: int) -> str:
@@ -56,6 +51,17 @@ def _cut(text: str, limit: int) -> str:
 def _unprintable(obj: object, how: str, exc: BaseException) -> str:
     """The placeholder for what cannot be shown: what it is, and why not."""
     return f"<unprintable {type_name(obj)}: {how} raised {type_name(exc)}>"
+
+
+def _shown(obj: object, how: str, show: Callable[[], str]) -> str:
+    """``show()``, or the placeholder saying that ``how`` failed on ``obj``: whatever plugin
+    code raises (``KeyboardInterrupt`` too), only the run's own interrupt goes through."""
+    try:
+        return show()
+    except BaseException as exc:
+        if _interrupt(exc):
+            raise
+        return _unprintable(obj, how, exc)
 
 
 class _BoundedRepr(reprlib.Repr):
@@ -71,12 +77,7 @@ class _BoundedRepr(reprlib.Repr):
         self.maxstring = self.maxother = self.maxlong = limit
 
     def repr1(self, x: Any, level: int) -> str:
-        try:
-            return super().repr1(x, level)
-        except BaseException as exc:
-            if _interrupt(exc):
-                raise
-            return _unprintable(x, "repr()", exc)
+        return _shown(x, "repr()", functools.partial(reprlib.Repr.repr1, self, x, level))
 
     def repr_int(self, x: int, level: int) -> str:
         try:
@@ -85,13 +86,7 @@ class _BoundedRepr(reprlib.Repr):
             return f"<int of {x.bit_length()} bits>"
 
     def repr_instance(self, x: Any, level: int) -> str:
-        try:
-            text = repr(x)
-        except BaseException as exc:
-            if _interrupt(exc):
-                raise
-            return _unprintable(x, "repr()", exc)
-        return _cut(text, self.maxother)
+        return _cut(_shown(x, "repr()", functools.partial(repr, x)), self.maxother)
 
 
 def safe_repr(value: object, limit: int = REPR_LIMIT) -> str:
@@ -101,32 +96,20 @@ def safe_repr(value: object, limit: int = REPR_LIMIT) -> str:
     entry): containers are shown to a bounded depth and length (``...`` for the rest), and
     what cannot be shown at all gets a placeholder, ``<unprintable T: repr() raised E>``.
     """
-    try:
-        text = _BoundedRepr(limit).repr(value)
-    except BaseException as exc:  # reprlib's own bookkeeping met something stranger still
-        if _interrupt(exc):
-            raise
-        text = _unprintable(value, "repr()", exc)
+    # The outer guard is for reprlib's own bookkeeping meeting something stranger still.
+    text = _shown(value, "repr()", functools.partial(_BoundedRepr(limit).repr, value))
     return _cut(text, limit)
 
 
 def _safe_str(exc: BaseException) -> str:
-    try:
-        text = str(exc)
-    except BaseException as error:
-        if _interrupt(error):
-            raise
-        return _unprintable(exc, "str()", error)
-    return _cut(text, MESSAGE_LIMIT)
+    return _cut(_shown(exc, "str()", functools.partial(str, exc)), MESSAGE_LIMIT)
 
 
 def _safe_traceback(exc: BaseException) -> str:
-    try:
-        text = "".join(traceback.format_exception(exc))
-    except BaseException as error:
-        if _interrupt(error):
-            raise
-        return f"(no traceback: formatting it raised {type_name(error)})\n"
+    def formatted() -> str:
+        return "".join(traceback.format_exception(exc))
+
+    text = _shown(exc, "formatting its traceback", formatted)
     return _cut(text, TRACEBACK_LIMIT)
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
 from gini_host import (
@@ -208,3 +210,49 @@ def test_detail_is_the_error_else_the_reason() -> None:
     skipped = StageResult("p::b", StageStatus.SKIPPED, reason="upstream stage p::a failed")
     assert skipped.detail == "upstream stage p::a failed"
     assert StageResult("p::c", StageStatus.SUCCEEDED).detail == ""
+
+
+class _Refuses(Exception):
+    def __str__(self) -> str:
+        raise KeyboardInterrupt  # plugin code: a placeholder, not an interrupt
+
+
+class _Notes(list[str]):
+    def __iter__(self) -> Any:
+        raise KeyboardInterrupt
+
+
+class _NoTraceback(Exception):
+    """An exception whose notes break traceback formatting."""
+
+    def __init__(self) -> None:
+        super().__init__("has a message")
+        self.__notes__ = _Notes()
+
+
+def test_error_info_describes_any_exception_in_one_line() -> None:
+    """One way to describe an exception: a raising __str__ gets a placeholder (even one
+    raising KeyboardInterrupt), a huge message is cut, and nothing raises."""
+    assert ErrorInfo.describe(_Refuses()) == (
+        "_Refuses: <unprintable _Refuses: str() raised KeyboardInterrupt>"
+    )
+    huge = ErrorInfo.from_exception(ValueError("x" * 1_000_000))
+    assert len(huge.message) < 10_100
+    assert huge.message.endswith("(990000 more characters)")
+    broken = ErrorInfo.from_exception(_NoTraceback())
+    assert broken.message == "has a message"
+    assert broken.traceback == (
+        "<unprintable _NoTraceback: formatting its traceback raised KeyboardInterrupt>"
+    )
+
+
+def test_safe_repr_is_bounded_and_never_raises() -> None:
+    """safe_repr: a bounded repr of anything, a placeholder for what repr cannot show."""
+    from gini_host.stages.results import safe_repr
+
+    loop: list[object] = []
+    loop.append(loop)
+    assert safe_repr(loop) == "[[[[[[[[[...]]]]]]]]]"
+    assert len(safe_repr(list(range(100_000)), 100)) < 150
+    assert safe_repr(_Refuses("x")) == "_Refuses('x')"  # an exception's repr uses its args
+    assert safe_repr(10**5000) == "<int of 16610 bits>"

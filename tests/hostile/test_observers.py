@@ -9,33 +9,10 @@ from typing import Any
 import pytest
 from loguru import logger
 
-from gini_host import StageManager, hookimpl
+from gini_host import StageManager
 from gini_host.stages import ObserverError
 from tests.hostile import stages as hostile
 from tests.hostile.observers import HOOKS, Watcher
-
-
-class Counter:
-    """An observer that works: counts every call it gets."""
-
-    def __init__(self) -> None:
-        self.calls: list[str] = []
-
-    @hookimpl
-    def gini_pipeline_start(self, pipeline: Any, run_id: str) -> None:
-        self.calls.append("gini_pipeline_start")
-
-    @hookimpl
-    def gini_stage_start(self, stage: Any, context: Any) -> None:
-        self.calls.append("gini_stage_start")
-
-    @hookimpl
-    def gini_stage_finish(self, stage: Any, result: Any) -> None:
-        self.calls.append("gini_stage_finish")
-
-    @hookimpl
-    def gini_pipeline_finish(self, pipeline: Any, result: Any) -> None:
-        self.calls.append("gini_pipeline_finish")
 
 
 @pytest.fixture
@@ -64,7 +41,7 @@ def test_other_observers_run_and_each_fault_names_its_plugin(
     """A raising observer (registered before and after a working one) stops no other
     observer; the ObserverError names the plugin and hook of every fault, and the run's
     result is whole; what the observer printed went to stderr, labelled."""
-    counter = Counter()
+    counter = Watcher("counter", raises=False)
     manager = _manager(("early", Watcher("early")), ("counter", counter), ("late", Watcher("late")))
     pipeline = manager.create_pipeline("p", ["noisy", "self_referential"])
     with pytest.raises(ObserverError) as info:
