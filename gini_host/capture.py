@@ -31,6 +31,7 @@ __all__ = [
     "UNATTRIBUTED",
     "current_label",
     "enter",
+    "hold",
     "host_owns_stdout",
     "host_stdout",
     "leave",
@@ -44,6 +45,8 @@ _installed: _Forwarder | None = None
 #: The label of unlabelled writes while the host owns stdout (:func:`host_owns_stdout`).
 _fallback: str | None = None
 _owners = 0
+#: How many :func:`hold` blocks keep the forwarder in place.
+_held = 0
 #: What :func:`host_owns_stdout` labels output that no stage or hook claims.
 UNATTRIBUTED = "plugin code"
 
@@ -129,17 +132,25 @@ def stdout_to_stderr(label: str) -> Iterator[None]:
         leave(token)
 
 
-def enter(label: str) -> Token[str | None]:
+#: What :func:`enter` returns: the label's token, and whether it counted as a capture.
+Entry = tuple[Token[str | None], bool]
+
+
+def enter(label: str) -> Entry:
     """Start a capture labelled ``label`` in this context; :func:`leave` ends it.
 
-    :func:`stdout_to_stderr` without the generator, for the per-stage hot path: the pair
-    costs about 0.3 us, the context manager about 1 us more.
+    :func:`stdout_to_stderr` without the generator, for the per-stage hot path. Inside
+    :func:`hold` (a run holds the forwarder in place) it only sets the label: about 0.5 us
+    for the pair, where installing and removing the forwarder for each stage cost 3 to 8 us
+    and doubled the engine's cost per no-op stage (docs/performance.md, figure a).
     """
+    if _held and sys.stdout is _installed:
+        return _LABEL.set(label), False
     _install()
-    return _LABEL.set(label)
+    return _LABEL.set(label), True
 
 
-def leave(token: Token[str | None]) -> None:
+def leave(entry: Entry) -> None:
     """End the capture :func:`enter` started (in the same context: thread or task); a line
     it left unended is written out."""
     forwarder = _installed
@@ -147,8 +158,26 @@ def leave(token: Token[str | None]) -> None:
         label = _LABEL.get()
         if label is not None:
             forwarder.end_line(label)
+    token, counted = entry
     _LABEL.reset(token)
-    _uninstall()
+    if counted:
+        _uninstall()
+
+
+@contextmanager
+def hold() -> Iterator[None]:
+    """Keep the forwarder in place while the block runs (a run of many stages), so that each
+    stage's :func:`enter` only sets its label. Writes without a label still pass through."""
+    global _held
+    _install()
+    with _lock:
+        _held += 1
+    try:
+        yield
+    finally:
+        with _lock:
+            _held -= 1
+        _uninstall()
 
 
 @contextmanager
@@ -161,21 +190,20 @@ def host_owns_stdout(label: str = UNATTRIBUTED) -> Iterator[None]:
     stdout may be the host's).
     """
     global _fallback, _owners
-    _install()
-    with _lock:
-        _owners += 1
-        _fallback = label
-    try:
-        yield
-    finally:
-        forwarder = _installed
+    with hold():
         with _lock:
-            _owners -= 1
-            if not _owners:
-                _fallback = None
-        if forwarder is not None and not _owners:
-            forwarder.end_line(label)
-        _uninstall()
+            _owners += 1
+            _fallback = label
+        try:
+            yield
+        finally:
+            forwarder = _installed
+            with _lock:
+                _owners -= 1
+                if not _owners:
+                    _fallback = None
+            if forwarder is not None and not _owners:
+                forwarder.end_line(label)
 
 
 def host_stdout() -> TextIO:

@@ -20,6 +20,7 @@ from typing import Any
 
 import attrs
 
+from gini_host import capture
 from gini_host.stages.attempt import DEFAULT_GRACE
 from gini_host.stages.context import RunState, StageContext
 from gini_host.stages.control import RunControl, RunInterrupted
@@ -101,7 +102,8 @@ def execute(
     loop = _Loop(pipeline, strategy, options, observer, control or RunControl(), run)
     if observer_errors_named is not None:
         loop.observers.named = observer_errors_named
-    return loop.run()
+    with capture.hold():  # stages label their output; the forwarder stays for the run
+        return loop.run()
 
 
 class _Loop:
