@@ -23,7 +23,7 @@ from gini_host import capture
 from gini_host.errors import StageTimeoutError
 from gini_host.stages.context import StageContext
 from gini_host.stages.control import RunControl, RunInterrupted
-from gini_host.stages.results import StageResult, StageStatus
+from gini_host.stages.results import ErrorInfo, StageResult, StageStatus
 from gini_host.stages.stage import Stage
 
 __all__ = [
@@ -222,7 +222,7 @@ class _Attempts:
         """An interrupt reached the stage: it is cancelled, and so is the run (``cancel_run``,
         unless the run's own cancellation was the interrupt)."""
         if cancel_run and self.control is not None:
-            self.control.cancel(str(exc) or type(exc).__name__)
+            self.control.cancel(ErrorInfo.message_of(exc))
         return self._cancelled(f"interrupted while running ({self._reason(exc)})")
 
     def cancelled_waiting(self, last_error: BaseException) -> StageResult:
@@ -236,7 +236,7 @@ class _Attempts:
             return self.control.reason
         if exc is None:
             return "cancelled"
-        return str(exc) or type(exc).__name__
+        return ErrorInfo.message_of(exc)
 
     def _cancelled(self, reason: str, last_error: BaseException | None = None) -> StageResult:
         return StageResult.of_cancel(

@@ -150,6 +150,11 @@ class ErrorInfo:
         """``Type: first line of the message``, safely (see :meth:`from_exception`)."""
         return cls.from_exception(exc, with_traceback=False).one_line()
 
+    @staticmethod
+    def message_of(exc: BaseException) -> str:
+        """The message alone (the type's name when empty), safely: a cancel's reason."""
+        return _safe_str(exc) or type_name(exc)
+
     def one_line(self) -> str:
         first = self.message.splitlines()[0] if self.message else ""
         return f"{self.type}: {first}" if first != self.type else self.type

@@ -27,7 +27,7 @@ from gini_host.stages.control import RunControl, RunInterrupted
 from gini_host.stages.executors.base import StageJob, Strategy
 from gini_host.stages.observers import ObserverGuard, RunObserver
 from gini_host.stages.pipeline import Pipeline
-from gini_host.stages.results import PipelineResult, StageResult, StageStatus
+from gini_host.stages.results import ErrorInfo, PipelineResult, StageResult, StageStatus
 from gini_host.stages.stage import Stage
 
 __all__ = ["DEFAULT_GRACE", "RunOptions", "execute", "new_run_id"]
@@ -153,7 +153,7 @@ class _Loop:
             self.observers.pipeline_start(self.pipeline, self.run_state.run_id)
             self._schedule_all()
         except (RunInterrupted, KeyboardInterrupt) as exc:
-            self.control.cancel(str(exc) or type(exc).__name__)
+            self.control.cancel(ErrorInfo.message_of(exc))
             self._drain_after_cancel()
         finally:
             self.strategy.close()

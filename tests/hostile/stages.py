@@ -39,6 +39,13 @@ class InterruptingStrError(Exception):
         raise KeyboardInterrupt
 
 
+class UnprintableInterrupt(KeyboardInterrupt):
+    """A KeyboardInterrupt raised by plugin code, whose ``__str__`` raises."""
+
+    def __str__(self) -> str:
+        raise RuntimeError("no reason given")
+
+
 class Unrepresentable:
     """A value whose ``repr()`` (and so ``str()``) raises."""
 
@@ -89,6 +96,13 @@ def raises_unprintable(ctx: StageContext) -> None:
 @stage
 def raises_interrupting_str(ctx: StageContext) -> None:
     raise InterruptingStrError()
+
+
+@stage
+def raises_unprintable_interrupt(ctx: StageContext) -> None:
+    """Not in :data:`STAGES`: what a KeyboardInterrupt from a stage means is the run's
+    policy (it cancels the run today); only that nothing crashes is checked."""
+    raise UnprintableInterrupt()
 
 
 @stage

@@ -16,7 +16,7 @@ from tests.hostile import stages as hostile
 
 def _run(executor: Any, names: list[str] | None = None, dry_run: bool = False) -> PipelineResult:
     manager = StageManager()
-    for s in hostile.STAGES:
+    for s in (*hostile.STAGES, hostile.raises_unprintable_interrupt):
         manager.register_stage(s)
     pipeline = manager.create_pipeline("hostile", names or list(hostile.STATUSES))
     return manager.execute_pipeline(
@@ -85,3 +85,13 @@ def test_a_describer_that_prints_does_not_reach_stdout(
     out, err = capsys.readouterr()
     assert out == ""
     assert "[noisy_describer] describing\n" in err
+
+
+def test_an_unprintable_interrupt_from_a_stage_crashes_nothing(executor: Any) -> None:
+    """A KeyboardInterrupt subclass whose __str__ raises: the run still ends with a result for
+    every stage, its reason readable."""
+    result = _run(executor, ["raises_unprintable_interrupt", "noisy"])
+    interrupted = result["raises_unprintable_interrupt"]
+    assert interrupted.status.value in ("cancelled", "failed")
+    assert "<unprintable UnprintableInterrupt: str() raised RuntimeError>" in interrupted.detail
+    assert set(result) == {"raises_unprintable_interrupt", "noisy"}

@@ -38,6 +38,7 @@ from gini_host.stages.context import StageContext
 from gini_host.stages.control import RunInterrupted
 from gini_host.stages.executors.remote import Fingerprint, RemoteStrategy, plugin_mismatch
 from gini_host.stages.executors.worker import WorkerSide
+from gini_host.stages.results import ErrorInfo
 
 try:
     import dask
@@ -100,7 +101,7 @@ class GiniWorkerPlugin(WorkerPlugin):
         try:
             self.side = WorkerSide(self.boot)
         except BaseException as exc:
-            self.problem = f"Dask worker {worker.address} could not boot: {exc!r}"
+            self.problem = f"Dask worker {worker.address} could not boot: {ErrorInfo.describe(exc)}"
             return
         got = self.side.fingerprint
         if self.boot is not None and got != self.fingerprint:
