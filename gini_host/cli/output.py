@@ -166,10 +166,47 @@ def _json_default(value: object) -> object:
     return safe_repr(value)
 
 
+#: Deeper than this, :func:`emit_json` shows a value as a bounded repr string.
+JSON_DEPTH: Final = 100
+
+
 def emit_json(data: object) -> None:
-    """Write ``data`` as indented JSON to stdout, nothing else on that line."""
-    text = json.dumps(data, indent=2, ensure_ascii=False, default=_json_default)
+    """Write ``data`` as indented JSON to stdout, nothing else on that line.
+
+    Whatever stages returned, this stays one JSON document: when ``json`` cannot encode the
+    data (a cycle, nesting past the recursion limit, an int too long, a key that is not a
+    string), it is encoded again with those parts as :func:`~gini_host.stages.results.safe_repr`
+    strings, placeholders included.
+    """
+    try:
+        text = json.dumps(data, indent=2, ensure_ascii=False, default=_json_default)
+    except (ValueError, TypeError, RecursionError):
+        text = json.dumps(_json_safe(data, ()), indent=2, ensure_ascii=False)
     click.echo(text, file=capture.host_stdout())
+
+
+def _json_safe(value: object, path: tuple[int, ...]) -> object:
+    """``value`` with what JSON cannot hold replaced by a bounded repr string."""
+    from gini_host.stages.results import safe_repr
+
+    if value is None or isinstance(value, bool | str | float):
+        return value
+    if isinstance(value, int):
+        return value if value.bit_length() < 10_000 else safe_repr(value)
+    if len(path) >= JSON_DEPTH or id(value) in path:
+        return safe_repr(value)
+    inner = (*path, id(value))
+    try:
+        if isinstance(value, Mapping):
+            return {
+                key if isinstance(key, str) else safe_repr(key): _json_safe(item, inner)
+                for key, item in value.items()
+            }
+        if isinstance(value, list | tuple | set | frozenset):
+            return [_json_safe(item, inner) for item in value]
+        return _json_safe(_json_default(value), inner)
+    except Exception:
+        return safe_repr(value)
 
 
 # -- text ---------------------------------------------------------------------------------

@@ -4,12 +4,13 @@ cannot be shown, and stdout left to the host."""
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import pytest
 
 from gini_host import PipelineResult, StageManager
-from gini_host.cli.output import render_value
+from gini_host.cli.output import emit_json, render_value
 from gini_host.stages.results import safe_repr
 from tests.hostile import stages as hostile
 
@@ -95,3 +96,20 @@ def test_an_unprintable_interrupt_from_a_stage_crashes_nothing(executor: Any) ->
     assert interrupted.status.value in ("cancelled", "failed")
     assert "<unprintable UnprintableInterrupt: str() raised RuntimeError>" in interrupted.detail
     assert set(result) == {"raises_unprintable_interrupt", "noisy"}
+
+
+@pytest.mark.in_process
+def test_json_output_of_any_value_is_one_document(
+    executor: Any, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """emit_json (every --json output) stays one JSON document whatever the values hold:
+    cycles, 100,000-deep nesting, a 5,000-digit int, objects whose repr raises."""
+    result = _run(executor, ["self_referential", "deep", "unrepresentable", "huge"])
+    capsys.readouterr()
+    emit_json({sid: r.value for sid, r in result.items()})
+    shown = json.loads(capsys.readouterr().out)
+    assert shown["unrepresentable"]["thing"] == (
+        "<unprintable Unrepresentable: repr() raised ValueError>"
+    )
+    assert shown["huge"]["number"] == "<int of 16610 bits>"
+    assert shown["self_referential"]["name"] == "loop"
