@@ -74,13 +74,13 @@ def call_body(stage: Stage, ctx: StageContext) -> Any:
     What the body prints goes to stderr labelled with the stage id (here, on a helper
     thread, or in a worker alike): stdout is the host's (``run --json``).
     """
-    token = capture.enter(stage.id)
+    entry = capture.enter(stage.id)
     try:
         if stage.is_async:
             return asyncio.run(stage.function(ctx))
         return stage.function(ctx)
     finally:
-        capture.leave(token)
+        capture.leave(entry)
 
 
 def _call_with_timeout(stage: Stage, ctx: StageContext, timeout: float, grace: float) -> Any:
@@ -128,11 +128,11 @@ async def _await_with_timeout(stage: Stage, ctx: StageContext, timeout: float) -
 
 async def _await_body(stage: Stage, ctx: StageContext) -> Any:
     """Await the body with its output labelled (the label lives in this task's context)."""
-    token = capture.enter(stage.id)
+    entry = capture.enter(stage.id)
     try:
         return await stage.function(ctx)
     finally:
-        capture.leave(token)
+        capture.leave(entry)
 
 
 def _own_task_cancelled() -> bool:

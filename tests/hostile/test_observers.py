@@ -82,3 +82,22 @@ def test_each_plugin_and_hook_is_named_once_without_a_traceback(
     debug = [r for r in records if r["level"].name == "DEBUG" and r["exception"] is not None]
     assert len(debug) == 2 * 6  # every fault of both runs, with its traceback
 
+
+
+def test_a_raising_observer_does_not_fail_the_boot(records: list[Any]) -> None:
+    """An observer registered before the boot sees the boot pipeline: its raising there is
+    named, and the host boots all the same."""
+    from gini_host import Host
+
+    host = Host(autoload=False)
+    host.plugin_manager.register(Watcher("early"), name="early")
+    try:
+        host.boot()
+        assert host.boot_result is not None and host.boot_result.ok
+    finally:
+        host.shutdown()
+    assert any(
+        r["message"].startswith("plugin early: observer hook gini_stage_finish raised")
+        for r in records
+        if r["level"].name == "ERROR"
+    )
