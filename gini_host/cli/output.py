@@ -180,7 +180,7 @@ def emit_json(data: object) -> None:
     """
     try:
         text = json.dumps(data, indent=2, ensure_ascii=False, default=_json_default)
-    except (ValueError, TypeError, RecursionError):
+    except Exception:  # ValueError (a cycle), RecursionError, or what _json_default met
         text = json.dumps(_json_safe(data, ()), indent=2, ensure_ascii=False)
     click.echo(text, file=capture.host_stdout())
 

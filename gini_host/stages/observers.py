@@ -109,14 +109,16 @@ def _guarded(impl: pluggy.HookImpl, hook: str, faults: list[tuple[str, BaseExcep
     name = impl.plugin_name
 
     def call(*args: Any) -> Any:
+        entry = capture.enter(label)
         try:
-            with capture.stdout_to_stderr(label):
-                return function(*args)
+            return function(*args)
         except RunInterrupted:
             raise
         except BaseException as exc:  # KeyboardInterrupt too: raised by plugin code
             faults.append((name, exc))
             return None
+        finally:
+            capture.leave(entry)
 
     copy = pluggy.HookImpl(impl.plugin, impl.plugin_name, function, impl.opts)
     copy.function = call  # type: ignore[misc]  # argnames stay those of the real function

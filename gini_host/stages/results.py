@@ -24,8 +24,9 @@ if TYPE_CHECKING:
 
 __all__ = ["ErrorInfo", "PipelineResult", "StageResult", "StageStatus", "safe_repr", "type_name"]
 
-#: How many characters :func:`safe_repr` shows by default, and an error message may hold.
+#: How many characters :func:`safe_repr` shows by default.
 REPR_LIMIT = 2_000
+#: An error message is cut beyond this (plugin code may put a whole file in one).
 MESSAGE_LIMIT = 10_000
 #: A formatted traceback is cut beyond this (a deep recursion can format to megabytes).
 TRACEBACK_LIMIT = 100_000
