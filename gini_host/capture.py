@@ -45,6 +45,8 @@ _installed: _Forwarder | None = None
 #: The label of unlabelled writes while the host owns stdout (:func:`host_owns_stdout`).
 _fallback: str | None = None
 _owners = 0
+#: The host's own stdout while it owns stdout (:func:`host_stdout`).
+_host_stream: TextIO | None = None
 #: How many :func:`hold` blocks keep the forwarder in place.
 _held = 0
 #: What :func:`host_owns_stdout` labels output that no stage or hook claims.
@@ -100,6 +102,14 @@ class _Forwarder(io.TextIOBase):
 
     def isatty(self) -> bool:
         return _label() is None and self.original.isatty()
+
+    @property
+    def buffer(self) -> Any:
+        """Bytes written to ``sys.stdout.buffer`` under a label go to stderr's buffer (whole,
+        without the prefix): binary output is plugin output too."""
+        if _label() is None:
+            return self.original.buffer
+        return sys.stderr.buffer
 
     def fileno(self) -> int:
         return self.original.fileno()
@@ -189,11 +199,13 @@ def host_owns_stdout(label: str = UNATTRIBUTED) -> Iterator[None]:
     prints one document whatever the stages' threads print; a Dask worker does, since its
     stdout may be the host's).
     """
-    global _fallback, _owners
+    global _fallback, _owners, _host_stream
+    stream = host_stdout()
     with hold():
         with _lock:
             _owners += 1
             _fallback = label
+            _host_stream = _host_stream or stream
         try:
             yield
         finally:
@@ -201,14 +213,18 @@ def host_owns_stdout(label: str = UNATTRIBUTED) -> Iterator[None]:
             with _lock:
                 _owners -= 1
                 if not _owners:
-                    _fallback = None
+                    _fallback = _host_stream = None
             if forwarder is not None and not _owners:
                 forwarder.end_line(label)
 
 
 def host_stdout() -> TextIO:
     """The stream the host's own output (JSON, tables, target values) is written to: the
-    real ``sys.stdout``, past the forwarder, so that it is never labelled as plugin output."""
+    real ``sys.stdout``, past the forwarder, so that it is never labelled as plugin output.
+    While the host owns stdout, the one it had then, even if plugin code has since replaced
+    ``sys.stdout`` with a stream of its own."""
+    if _host_stream is not None:
+        return _host_stream
     current = sys.stdout
     return current.original if isinstance(current, _Forwarder) else current
 

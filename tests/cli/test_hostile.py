@@ -54,6 +54,7 @@ def test_run_json_is_one_document_whatever_stages_print_return_or_raise(
     assert "[hostile::noisy] partial line\n" in out.stderr
     assert "[hostile::noisy_async] async noise\n" in out.stderr
     assert "printed from a thread\n" in out.stderr  # labelled "plugin code" where it can be
+    assert "bytes from a stage\n" in out.stderr
     assert "Traceback" not in out.stderr
 
 
@@ -148,3 +149,15 @@ def test_worker_processes_send_descriptor_1_to_stderr(
     assert out.json["stages"]["raw::raw"]["status"] == "succeeded"
     assert "written to descriptor 1" in out.stderr
     assert "from a child process" in out.stderr
+
+
+def test_a_stage_replacing_sys_stdout_does_not_take_the_hosts_output(
+    hostile: PluginDists, gini_cli: CliInvoker
+) -> None:
+    """A stage that swaps sys.stdout for its own stream (never put back): the JSON document
+    still reaches the real stdout."""
+    out = gini_cli(
+        *ONLY, "run", "hostile::replaces_stdout", "hostile::noisy", "--json", subprocess=True
+    )
+    assert out.exit_code == 0, out
+    assert out.json["stages"]["hostile::replaces_stdout"]["status"] == "succeeded"

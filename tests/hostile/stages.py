@@ -9,6 +9,7 @@ on every executor, and keep its stdout to itself.
 
 from __future__ import annotations
 
+import os
 import sys
 import threading
 from pathlib import Path
@@ -66,6 +67,21 @@ def noisy(ctx: StageContext) -> str:
 async def noisy_async(ctx: StageContext) -> str:
     print("async noise")
     return "async result"
+
+
+@stage
+def writes_bytes(ctx: StageContext) -> str:
+    sys.stdout.buffer.write(b"bytes from a stage\n")
+    sys.stdout.buffer.flush()
+    return "bytes written"
+
+
+@stage
+def replaces_stdout(ctx: StageContext) -> str:
+    """Not in :data:`STAGES` (it would take the test runner's stdout too): swaps
+    ``sys.stdout`` for a stream of its own and never puts it back."""
+    sys.stdout = open(os.devnull, "w")  # noqa: SIM115  (left open on purpose)
+    return "stdout replaced"
 
 
 @stage
@@ -144,6 +160,7 @@ def reads_them_all(ctx: StageContext) -> str:
 STAGES = (
     noisy,
     noisy_async,
+    writes_bytes,
     prints_from_a_thread,
     noisy_describer,
     raises_unprintable,
@@ -157,6 +174,7 @@ STAGES = (
 STATUSES = {
     "noisy": "succeeded",
     "noisy_async": "succeeded",
+    "writes_bytes": "succeeded",
     "prints_from_a_thread": "succeeded",
     "noisy_describer": "succeeded",
     "raises_unprintable": "failed",
@@ -174,4 +192,4 @@ SOURCE = Path(__file__).read_text(encoding="utf-8")
 
 @hookimpl
 def gini_register_stages(host: Any) -> list[Any]:
-    return list(STAGES)
+    return [*STAGES, raises_unprintable_interrupt, replaces_stdout]
