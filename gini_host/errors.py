@@ -39,7 +39,7 @@ class ExitCode(enum.IntEnum):
 
     #: Everything asked for was done.
     OK = 0
-    #: A stage failed, or a shutdown hook raised.
+    #: A stage failed, or a shutdown hook (or, in a run, an observer hook) raised.
     FAILED = 1
     #: Bad input: usage, config, an unknown name, a cycle, a conflict that blocks the run.
     USAGE = 2

@@ -95,8 +95,8 @@ class GiniGroup(click.Group):
     context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100},
     epilog=(
         "Plugins may add commands (hook gini_add_commands); they work like the ones above. "
-        "Exit codes: 0 ok, 1 a stage or a shutdown hook failed, 2 bad input, 130 interrupted. "
-        "The operator guide: gini-host help operators."
+        "Exit codes: 0 ok, 1 a stage failed or a shutdown or observer hook raised, 2 bad input, "
+        "130 interrupted. The operator guide: gini-host help operators."
     ),
 )
 @click.version_option(

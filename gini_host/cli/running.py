@@ -117,7 +117,8 @@ def run_command(
 ) -> None:
     """Run TARGET... as one plan: pipeline names and stage ids with what they require.
 
-    Exit 0 when every stage succeeded, 1 when one failed, 130 when interrupted.
+    Exit 0 when every stage succeeded, 1 when one failed (or an observer hook raised), 130
+    when interrupted.
     """
     from gini_host.kernel.config import parse_set_options
     from gini_host.stages.control import RunControl
