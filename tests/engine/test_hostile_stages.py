@@ -66,8 +66,8 @@ def test_what_a_stage_prints_goes_to_stderr_labelled(
     executor: Any, capsys: pytest.CaptureFixture[str]
 ) -> None:
     """print() in a stage body (sync or async, on any thread or task) reaches stderr, each
-    line labelled with the stage id; stdout stays empty. (Worker processes: tests/hostile/
-    test_cli.py runs them through the command line.)"""
+    line labelled with the stage id; stdout stays empty. (Worker processes: tests/cli/
+    test_hostile.py runs them through the command line.)"""
     result = _run(executor, ["noisy", "noisy_async"])
     assert result.ok
     out, err = capsys.readouterr()
