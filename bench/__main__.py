@@ -18,11 +18,11 @@ from collections.abc import Sequence
 from pathlib import Path
 from types import ModuleType
 
-from bench import discovery, dispatch, engine, peers, scale, startup
+from bench import discovery, dispatch, engine, history, peers, scale, startup
 from bench._measure import Figure
 
 #: Every suite, in report order. A suite is a module exposing ``run() -> list[Figure]``.
-SUITES: tuple[ModuleType, ...] = (engine, scale, startup, discovery, dispatch, peers)
+SUITES: tuple[ModuleType, ...] = (engine, scale, startup, discovery, dispatch, peers, history)
 
 ROOT = Path(__file__).resolve().parent.parent
 BASELINE = ROOT / "bench" / "baseline.json"

@@ -20,13 +20,16 @@ __all__ = [
     "ExecutorError",
     "ExitCode",
     "GiniHostError",
+    "HistoryError",
     "PipelineError",
     "PipelineProblem",
     "PluginHookError",
+    "ResumeRefused",
     "RunCancelled",
     "StageFailure",
     "StageTimeoutError",
     "UnknownNameError",
+    "UnknownRunError",
     "UnknownStageError",
     "UsageError",
     "WorkerCrashed",
@@ -238,6 +241,50 @@ class PluginHookError(GiniHostError):
         self.hook = hook
         self.detail = f"{hook} raised {type(exc).__name__}: {exc}"
         super().__init__(f"plugin {plugin}: {self.detail}")
+
+
+class HistoryError(UsageError):
+    """The run history cannot be used: ``path`` is the database, ``problem`` why (not a
+    private location, a schema from a newer gini-host, unreadable)."""
+
+    def __init__(self, path: str, problem: str) -> None:
+        self.path = path
+        self.problem = problem
+        super().__init__(f"history database {path}: {problem}")
+
+
+class UnknownRunError(UsageError):
+    """A RUN given to ``runs show``, ``report`` or ``run --resume`` that names no recorded
+    run (``matches`` empty) or several (``matches``: the run ids the prefix fits)."""
+
+    def __init__(self, ref: str, matches: Sequence[str] = (), path: str | None = None) -> None:
+        self.ref = ref
+        self.matches = tuple(matches)
+        self.path = path
+        if self.matches:
+            shown = ", ".join(self.matches[:5]) + (", ..." if len(self.matches) > 5 else "")
+            message = (
+                f"run {ref!r} is ambiguous: it is a prefix of {len(self.matches)} runs "
+                f"({shown}); give more of the id"
+            )
+        else:
+            where = f" in {path}" if path else ""
+            message = f"no recorded run {ref!r}{where} (see 'gini-host runs')"
+        super().__init__(message)
+
+
+class ResumeRefused(UsageError):
+    """``run --resume`` would not resume the same thing: ``changes`` says what differs
+    from the recorded run (plan, config digest, plugin versions); ``--force`` overrides."""
+
+    def __init__(self, run_id: str, changes: Sequence[str]) -> None:
+        self.run_id = run_id
+        self.changes = tuple(changes)
+        lines = "\n".join(f"  - {c}" for c in self.changes)
+        super().__init__(
+            f"cannot resume run {run_id}: it ran under different conditions:\n{lines}\n"
+            "resume anyway with --force (stages that succeeded then are not run again)"
+        )
 
 
 def _owner(owner: str | None) -> str:

@@ -22,6 +22,7 @@ uses it, and the helpers resolve on first use (PEP 562). An unrelated one-test r
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sys
 from collections.abc import Iterator
@@ -88,24 +89,46 @@ def plugin_dist(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PluginDist
     site = tmp_path_factory.mktemp("site")
     sys.path.insert(0, str(site))
     # The entry-point index of this test's paths goes to a cache directory of the test's own,
-    # never into the user's (the snapshot restores the variable).
+    # and the history of its runs to a state directory of its own, never into the user's
+    # (the snapshot restores the variables).
     os.environ["XDG_CACHE_HOME"] = str(tmp_path_factory.mktemp("cache"))
+    os.environ["XDG_STATE_HOME"] = str(tmp_path_factory.mktemp("state"))
     try:
         yield PluginDists(site)
     finally:
         snapshot.restore(site)
 
 
+@contextlib.contextmanager
+def _own_state_home(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """Hosts record their runs in ``$XDG_STATE_HOME``: point it at a directory of the
+    test's own for the test, unless ``plugin_dist`` already did."""
+    saved = os.environ.get("XDG_STATE_HOME")
+    if saved is not None and saved.startswith(str(tmp_path_factory.getbasetemp())):
+        yield
+        return
+    os.environ["XDG_STATE_HOME"] = str(tmp_path_factory.mktemp("state"))
+    try:
+        yield
+    finally:
+        if saved is None:
+            os.environ.pop("XDG_STATE_HOME", None)
+        else:
+            os.environ["XDG_STATE_HOME"] = saved
+
+
 @pytest.fixture
-def make_host() -> Iterator[HostFactory]:
-    """Build booted hosts from plugin objects; every one is shut down at teardown."""
+def make_host(tmp_path_factory: pytest.TempPathFactory) -> Iterator[HostFactory]:
+    """Build booted hosts from plugin objects; every one is shut down at teardown. Their
+    runs are recorded in a state directory of the test's own."""
     from gini_host._testing.hosts import HostFactory
 
     factory = HostFactory()
-    try:
-        yield factory
-    finally:
-        factory.close()
+    with _own_state_home(tmp_path_factory):
+        try:
+            yield factory
+        finally:
+            factory.close()
 
 
 @pytest.fixture
@@ -141,7 +164,8 @@ def gini_cli(request: pytest.FixtureRequest) -> Iterator[CliInvoker]:
         dists: PluginDists = request.getfixturevalue("plugin_dist")
         site = dists.site
     invoker = CliInvoker(site)
-    try:
-        yield invoker
-    finally:
-        invoker.close()
+    with _own_state_home(request.getfixturevalue("tmp_path_factory")):
+        try:
+            yield invoker
+        finally:
+            invoker.close()

@@ -47,6 +47,15 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     metafunc.parametrize("executor", names, indirect=True)
 
 
+@pytest.fixture(autouse=True)
+def _private_state_home(
+    tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Every test records its runs' history in a state directory of its own, never in the
+    user's ``~/.local/state`` (hosts record runs by default)."""
+    monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path_factory.mktemp("state")))
+
+
 @pytest.fixture(scope="session")
 def process_pool() -> Iterator[Any]:
     """One pool of worker processes (stages found by import name) for the whole session."""

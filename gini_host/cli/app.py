@@ -18,7 +18,7 @@ from typing import Any, NoReturn
 
 import click
 
-from gini_host.cli import authoring, guide, listing, planning, running
+from gini_host.cli import authoring, guide, history, listing, planning, running
 from gini_host.cli.console import PROG_NAME, version_line
 from gini_host.cli.session import CliSession, GlobalOptions
 from gini_host.cli.signals import Interrupted
@@ -154,6 +154,7 @@ for _command in (
     *listing.COMMANDS,
     *planning.COMMANDS,
     *running.COMMANDS,
+    *history.COMMANDS,
     *authoring.COMMANDS,
     *guide.COMMANDS,
 ):

@@ -53,6 +53,8 @@ STATUS_COLORS: Final = {
     "disabled": "yellow",
     "not checked": "yellow",
     "dry_run": "cyan",
+    "interrupted": "magenta",
+    "running": "blue",
 }
 
 
@@ -138,13 +140,19 @@ def stage_result_json(result: StageResult) -> dict[str, Any]:
         "attempts": result.attempts,
         "error": result.error.one_line() if result.error is not None else None,
         "reason": result.reason,
+        # Set for a resumed run's stages taken from the run it resumed (not run again).
+        "reused_from": result.reused_from,
     }
 
 
-def run_json(result: PipelineResult, targets: Sequence[str]) -> dict[str, Any]:
-    """``{run_id, targets, status, duration_s, stages: {id: ...}}``; targets as typed."""
+def run_json(
+    result: PipelineResult, targets: Sequence[str], resumed_from: str | None = None
+) -> dict[str, Any]:
+    """``{run_id, targets, status, duration_s, resumed_from, stages: {id: ...}}``; targets
+    as typed (or as recorded, for a resumed run)."""
     return {
         "run_id": result.run_id,
+        "resumed_from": resumed_from,
         "targets": list(targets),
         "status": result.status,
         "duration_s": round(result.duration, 6),

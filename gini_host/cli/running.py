@@ -69,8 +69,19 @@ def _preflight_verdicts(host: Host) -> dict[str, tuple[str, list[str]]]:
     return verdicts
 
 
-@click.command("run", short_help="Run pipelines and stages (TARGET...).")
-@click.argument("targets", metavar="TARGET...", nargs=-1, required=True)
+@click.command("run", short_help="Run pipelines and stages (TARGET...), or resume a run.")
+@click.argument("targets", metavar="TARGET...", nargs=-1)
+@click.option(
+    "--resume",
+    "resume",
+    metavar="RUN",
+    help="Run again what did not succeed in recorded run RUN (an id, a prefix, or 'last').",
+)
+@click.option(
+    "--force",
+    is_flag=True,
+    help="With --resume: resume even though the plan, config or plugin versions changed.",
+)
 @click.option("--dry-run", is_flag=True, help="Describe what each stage would do; run none.")
 @click.option(
     "-j",
@@ -114,9 +125,13 @@ def run_command(
     keep_going: bool | None,
     settings: tuple[str, ...],
     as_json: bool,
+    resume: str | None,
+    force: bool,
 ) -> None:
     """Run TARGET... as one plan: pipeline names and stage ids with what they require.
 
+    --resume RUN runs the recorded run's targets again, taking the results of the stages
+    that succeeded then instead of running them (docs/operators.md, History and resume).
     Exit 0 when every stage succeeded, 1 when one failed (or an observer hook raised), 130
     when interrupted.
     """
@@ -124,13 +139,19 @@ def run_command(
     from gini_host.stages.control import RunControl
     from gini_host.stages.observers import ObserverError
 
+    if resume is not None and targets:
+        raise click.UsageError("give TARGET... or --resume RUN, not both")
+    if resume is None and not targets:
+        raise click.UsageError("Missing argument 'TARGET...' (or --resume RUN).")
+    if force and resume is None:
+        raise click.UsageError("--force is for --resume RUN")
     overrides = parse_set_options(settings)  # bad input fails before anything boots
     chosen = _scheduled_executor(executor, scheduler)
     # stdout is the host's from here on: what any plugin code prints (threads its stages
     # started included) goes to stderr, and only the host's own output reaches stdout.
     with capture.host_owns_stdout():
         host = session.open_host()
-        pipeline = host.plan(targets)
+        pipeline, reuse, labels, targets = _what_to_run(session, host, targets, resume, force)
         stage_config = _stage_config(host, pipeline, overrides)
         if not as_json:
             session.attach_reporter()
@@ -145,12 +166,15 @@ def run_command(
                     keep_going=keep_going,
                     control=control,
                     stage_config=stage_config,
+                    reuse=reuse,
+                    labels=labels,
+                    asked_for=targets,
                 )
             except ObserverError as exc:
                 # Each plugin and hook that raised was named as it happened; the run is whole.
                 observers_failed, result = exc, exc.result
         if as_json:
-            output.emit_json(output.run_json(result, targets))
+            output.emit_json(output.run_json(result, targets, labels.get("resumed_from")))
         else:
             _print_outcome(session, pipeline, result)
         code = _exit_code(result, session)
@@ -161,6 +185,19 @@ def run_command(
             _warn_interrupted(session, result)
         if code:
             click.get_current_context().exit(code)
+
+
+def _what_to_run(
+    session: CliSession, host: Host, targets: Sequence[str], resume: str | None, force: bool
+) -> tuple[Pipeline, Mapping[str, Any], dict[str, str], tuple[str, ...]]:
+    """The plan, the results it reuses, the run's labels and its targets: those given, or
+    for ``--resume RUN`` those of the recorded run (see gini_host.builtin.history.resume)."""
+    if resume is None:
+        return host.plan(targets), {}, {}, tuple(targets)
+    from gini_host.cli.history import resume_plan
+
+    plan = resume_plan(session, host, resume, force)
+    return plan.pipeline, plan.reuse, dict(plan.labels), plan.targets
 
 
 def _warn_interrupted(session: CliSession, result: PipelineResult) -> None:

@@ -23,6 +23,7 @@ from gini_host.stages.pipeline import PipelineSpec
 __all__ = [
     "ON_CONFLICT_CHOICES",
     "ConfigError",
+    "HistoryConfig",
     "HostConfig",
     "PluginsConfig",
     "RunConfig",
@@ -101,6 +102,23 @@ class RunConfig:
     limits: Mapping[str, int] = attrs.field(factory=lambda: MappingProxyType({}))
 
 
+#: How many runs the history keeps by default (``[history] keep``).
+DEFAULT_HISTORY_KEEP: Final = 1000
+
+
+@attrs.frozen(slots=True)
+class HistoryConfig:
+    """``[history]``: whether runs are recorded, where, and how many are kept.
+
+    ``path`` None means ``$XDG_STATE_HOME/gini-host/history.sqlite3``; a relative path is
+    relative to the config file's directory.
+    """
+
+    enabled: bool = True
+    path: str | None = None
+    keep: int = DEFAULT_HISTORY_KEEP
+
+
 @attrs.frozen(slots=True)
 class HostConfig:
     """The whole configuration; ``source`` is the file it came from, if any."""
@@ -111,6 +129,7 @@ class HostConfig:
     stages: Mapping[str, StageSettings] = attrs.field(factory=lambda: MappingProxyType({}))
     run: RunConfig = RunConfig()
     source: str | None = None
+    history: HistoryConfig = HistoryConfig()
 
     def plugin_config(self, name: str) -> Mapping[str, Any]:
         return self.plugin.get(name, MappingProxyType({}))
@@ -180,7 +199,7 @@ def config_from_toml(text: str, source: str = "<string>") -> HostConfig:
 def config_from_mapping(data: Mapping[str, Any], source: str = "<mapping>") -> HostConfig:
     """Check a parsed config mapping and build :class:`HostConfig`."""
     c = _Checker(source)
-    c.keys(data, "", ("plugins", "plugin", "pipelines", "stages", "run"))
+    c.keys(data, "", ("plugins", "plugin", "pipelines", "stages", "run", "history"))
     plugins = _plugins(c, c.table(data, "plugins"))
     plugin = {
         name: MappingProxyType(dict(c.table(table, name, f"plugin.{_q(name)}", whole=True)))
@@ -195,6 +214,7 @@ def config_from_mapping(data: Mapping[str, Any], source: str = "<mapping>") -> H
         for sid, table in c.table(data, "stages").items()
     }
     run = _run(c, c.table(data, "run"))
+    history = _history(c, c.table(data, "history"))
     return HostConfig(
         plugins=plugins,
         plugin=MappingProxyType(plugin),
@@ -202,6 +222,7 @@ def config_from_mapping(data: Mapping[str, Any], source: str = "<mapping>") -> H
         stages=MappingProxyType(stages),
         run=run,
         source=source,
+        history=history,
     )
 
 
@@ -358,6 +379,19 @@ def _run(c: _Checker, t: Mapping[str, Any]) -> RunConfig:
         executor=c.get(t, "run", "executor", str),
         keep_going=c.get(t, "run", "keep_going", bool, False),
         limits=MappingProxyType(limits),
+    )
+
+
+def _history(c: _Checker, t: Mapping[str, Any]) -> HistoryConfig:
+    c.keys(t, "history", ("enabled", "path", "keep"))
+    path = c.get(t, "history", "path", str)
+    if path is not None and not path.strip():
+        raise c.fail("history.path", "must not be empty")
+    keep = c.number(t, "history", "keep", lambda v: v >= 1, ">= 1", integer=True)
+    return HistoryConfig(
+        enabled=c.get(t, "history", "enabled", bool, True),
+        path=path,
+        keep=DEFAULT_HISTORY_KEEP if keep is None else keep,
     )
 
 

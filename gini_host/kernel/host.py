@@ -45,7 +45,7 @@ from gini_host.stages.control import RunControl
 from gini_host.stages.manager import StageManager
 from gini_host.stages.observers import ObserverError
 from gini_host.stages.pipeline import Pipeline, PipelineSpec, spec_from_any
-from gini_host.stages.results import PipelineResult, StageStatus
+from gini_host.stages.results import PipelineResult, StageResult, StageStatus
 from gini_host.stages.stage import Stage
 
 if TYPE_CHECKING:
@@ -376,14 +376,24 @@ class Host:
         keep_going: bool | None = None,
         control: RunControl | None = None,
         stage_config: Mapping[str, Mapping[str, Any]] | None = None,
+        reuse: Mapping[str, StageResult] | None = None,
+        labels: Mapping[str, str] | None = None,
+        asked_for: Sequence[str] | None = None,
     ) -> PipelineResult:
         """Plan and run; ``[run]`` config supplies defaults for what is not given.
 
         ``executor`` is an executor name or a strategy factory (for instance the ``dask``
         executor bound to a scheduler address). ``stage_config`` is laid over each stage's
         ``[stages."id".config]`` table, nested tables merged key by key (as ``--set`` does).
+        ``reuse`` takes earlier results instead of running those stages (resume); ``labels``
+        are facts about the run for observers (the history records ``resumed_from``);
+        ``asked_for`` names the targets a plan given as ``targets`` was made from.
         """
         pipeline = targets if isinstance(targets, Pipeline) else self.plan(targets)
+        if asked_for is not None:
+            asked = tuple(asked_for)
+        else:
+            asked = (pipeline.name,) if isinstance(targets, Pipeline) else tuple(targets)
         run = self.config.run
         jobs = max_workers or run.jobs
         chosen = executor or run.executor or ("threads" if jobs and jobs > 1 else "sequential")
@@ -400,6 +410,9 @@ class Host:
             stage_config=configs,
             control=control,
             host=self,
+            reuse=reuse,
+            targets=asked,
+            labels=labels,
         )
 
     # -- shutdown -----------------------------------------------------------------------------

@@ -113,8 +113,9 @@ def stamp(path: str, st: os.stat_result | None = None) -> Stamp:
     return [path, st.st_mtime_ns, st.st_size, st.st_ino]
 
 
-def _private(st: os.stat_result) -> str | None:
-    """Why a cache file or directory must not be trusted, or None when it may be."""
+def ownership_problem(st: os.stat_result) -> str | None:
+    """Why a file or directory the host keeps for its user (this cache, the run history)
+    must not be trusted: owned by another user, or writable by others; None when it may."""
     getuid = getattr(os, "getuid", None)
     if getuid is not None and st.st_uid != getuid():
         return f"owned by uid {st.st_uid}, not by this user ({getuid()})"
@@ -127,7 +128,7 @@ def load(paths: Sequence[str]) -> Any | None:
     """The payload stored for ``paths`` when every stamp still holds; None otherwise."""
     path = index_file(paths)
     try:
-        dir_problem = _private(os.stat(os.path.dirname(path)))
+        dir_problem = ownership_problem(os.stat(os.path.dirname(path)))
     except OSError:
         logger.debug("entry-point index: no cache directory yet")
         return None
@@ -143,7 +144,7 @@ def load(paths: Sequence[str]) -> Any | None:
         logger.debug("entry-point index: ignoring {}: cannot open: {}", path, exc)
         return None
     try:
-        problem = _private(os.fstat(fd))
+        problem = ownership_problem(os.fstat(fd))
         if problem is not None:
             logger.debug("entry-point index: ignoring {}: {}", path, problem)
             return None
@@ -231,7 +232,7 @@ def _ensure_private_dir(directory: str) -> None:
     os.makedirs(os.path.dirname(directory), exist_ok=True)
     with contextlib.suppress(FileExistsError):
         os.mkdir(directory, 0o700)
-    problem = _private(os.stat(directory))
+    problem = ownership_problem(os.stat(directory))
     if problem is not None:
         raise _UntrustedDirectory(f"directory {problem}")
 

@@ -21,10 +21,16 @@ if TYPE_CHECKING:
     from gini_host.stages.control import RunControl, RunInterrupted
     from gini_host.stages.executors import EXECUTORS
     from gini_host.stages.manager import StageManager
-    from gini_host.stages.observers import ObserverError, RunObserver
+    from gini_host.stages.observers import ObserverError, RunInfo, RunObserver
     from gini_host.stages.pipeline import Pipeline, PipelineSpec
     from gini_host.stages.registry import StageRegistry
-    from gini_host.stages.results import ErrorInfo, PipelineResult, StageResult, StageStatus
+    from gini_host.stages.results import (
+        AttemptRecord,
+        ErrorInfo,
+        PipelineResult,
+        StageResult,
+        StageStatus,
+    )
     from gini_host.stages.scheduler import RunOptions, execute
 
 #: Public name -> the module that defines it (imported when the name is first used).
@@ -40,9 +46,11 @@ _LAZY: dict[str, str] = {
     "StageManager": "gini_host.stages.manager",
     "ObserverError": "gini_host.stages.observers",
     "RunObserver": "gini_host.stages.observers",
+    "RunInfo": "gini_host.stages.observers",
     "Pipeline": "gini_host.stages.pipeline",
     "PipelineSpec": "gini_host.stages.pipeline",
     "StageRegistry": "gini_host.stages.registry",
+    "AttemptRecord": "gini_host.stages.results",
     "ErrorInfo": "gini_host.stages.results",
     "PipelineResult": "gini_host.stages.results",
     "StageResult": "gini_host.stages.results",
@@ -51,6 +59,7 @@ _LAZY: dict[str, str] = {
 
 __all__ = [
     "EXECUTORS",
+    "AttemptRecord",
     "ContextKey",
     "ErrorInfo",
     "ObserverError",
@@ -58,6 +67,7 @@ __all__ = [
     "PipelineResult",
     "PipelineSpec",
     "RunControl",
+    "RunInfo",
     "RunInterrupted",
     "RunObserver",
     "RunOptions",

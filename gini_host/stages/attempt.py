@@ -19,11 +19,13 @@ import time
 from collections.abc import Callable
 from typing import Any, final
 
+import attrs
+
 from gini_host import capture
 from gini_host.errors import StageTimeoutError
 from gini_host.stages.context import StageContext
 from gini_host.stages.control import RunControl, RunInterrupted
-from gini_host.stages.results import ErrorInfo, StageResult, StageStatus
+from gini_host.stages.results import AttemptRecord, ErrorInfo, StageResult, StageStatus
 from gini_host.stages.stage import Stage
 
 __all__ = [
@@ -141,7 +143,9 @@ def _own_task_cancelled() -> bool:
     return task is not None and task.cancelling() > 0
 
 
-def _succeeded(stage: Stage, value: Any, started: float, clock: float, count: int) -> StageResult:
+def _succeeded(
+    stage: Stage, ctx: StageContext, value: Any, started: float, clock: float, count: int
+) -> StageResult:
     # Positional: binding six keywords cost 0.5 µs of a no-op stage's ~8 (figure a).
     return StageResult(
         stage.id,
@@ -154,6 +158,8 @@ def _succeeded(stage: Stage, value: Any, started: float, clock: float, count: in
         time.perf_counter() - clock,
         count,
         stage.optional,
+        None,  # exception
+        ctx.worker or threading.current_thread().name,
     )
 
 
@@ -168,7 +174,17 @@ class _Attempts:
     (nearly all) pays nothing for it.
     """
 
-    __slots__ = ("clock", "control", "count", "ctx", "retries", "stage", "started")
+    __slots__ = (
+        "attempt_at",
+        "clock",
+        "control",
+        "count",
+        "ctx",
+        "log",
+        "retries",
+        "stage",
+        "started",
+    )
 
     def __init__(
         self,
@@ -187,6 +203,28 @@ class _Attempts:
         self.started = started
         self.clock = clock
         self.count = 1
+        #: When the current attempt started (``time.time()``); the runners set it per retry.
+        self.attempt_at = started
+        self.log: list[AttemptRecord] = []
+
+    def _note(self, status: str, exc: BaseException | None) -> None:
+        """Record how attempt :attr:`count` ended."""
+        error = ErrorInfo.describe(exc) if exc is not None else None
+        worker = self.ctx.worker or threading.current_thread().name
+        self.log.append(
+            AttemptRecord(self.count, self.attempt_at, time.time(), status, error, worker)
+        )
+
+    def _logged(self, result: StageResult) -> StageResult:
+        last = self.log[-1].worker if self.log else None
+        return attrs.evolve(result, worker=last, attempt_log=tuple(self.log))
+
+    def succeeded(self, value: Any, count: int) -> StageResult:
+        """Attempt ``count`` succeeded after earlier ones failed."""
+        self.count = count
+        self._note(_SUCCEEDED.value, None)
+        result = _succeeded(self.stage, self.ctx, value, self.started, self.clock, count)
+        return self._logged(result)
 
     def outcome(
         self, exc: BaseException, count: int, own_task_cancelled: bool = False
@@ -195,19 +233,22 @@ class _Attempts:
         next attempt. ``own_task_cancelled``: the stage's task was cancelled (the run was)."""
         self.count = count
         if own_task_cancelled or isinstance(exc, _INTERRUPTS):
+            self._note(StageStatus.CANCELLED.value, exc)
             return self.interrupted(exc, cancel_run=not own_task_cancelled)
+        self._note(StageStatus.FAILED.value, exc)
         if isinstance(exc, StageTimeoutError):
             # Wherever the body ran, the context the host gave it (and observers saw) says it
             # was cancelled; in-process bodies saw it at the timeout.
             self.ctx.cancel()
         if self.count > self.retries or isinstance(exc, StageNotStopped):
-            return StageResult.of_failure(
+            failure = StageResult.of_failure(
                 self.stage,
                 exc,
                 started_at=self.started,
                 duration=time.perf_counter() - self.clock,
                 attempts=self.count,
             )
+            return self._logged(failure)
         if isinstance(exc, StageTimeoutError):
             # The timed-out attempt's context stays cancelled; the next one gets a fresh one,
             # or it would start out cancelled.
@@ -239,7 +280,7 @@ class _Attempts:
         return ErrorInfo.message_of(exc)
 
     def _cancelled(self, reason: str, last_error: BaseException | None = None) -> StageResult:
-        return StageResult.of_cancel(
+        cancelled = StageResult.of_cancel(
             self.stage,
             reason,
             started_at=self.started,
@@ -247,6 +288,7 @@ class _Attempts:
             attempts=self.count,
             last_error=last_error,
         )
+        return self._logged(cancelled)
 
 
 def run_stage(
@@ -287,8 +329,11 @@ def run_stage(
                     return policy.cancelled_waiting(exc)
             except _INTERRUPTS as interrupt:  # a signal on the main thread, mid-delay
                 return policy.interrupted(interrupt)
+            policy.attempt_at = time.time()
             continue
-        return _succeeded(stage, value, started, clock, count)
+        if policy is not None:
+            return policy.succeeded(value, count)
+        return _succeeded(stage, ctx, value, started, clock, count)
 
 
 async def run_stage_async(
@@ -323,8 +368,11 @@ async def run_stage_async(
                     await asyncio.sleep(verdict)
                 except asyncio.CancelledError:
                     return policy.cancelled_waiting(exc)
+            policy.attempt_at = time.time()
             continue
-        return _succeeded(stage, value, started, clock, count)
+        if policy is not None:
+            return policy.succeeded(value, count)
+        return _succeeded(stage, ctx, value, started, clock, count)
 
 
 def describe_stage(

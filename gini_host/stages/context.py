@@ -194,12 +194,16 @@ class StageContext:
     (timeout or cancelled run), ``ctx.host`` the running host or None.
     """
 
-    __slots__ = ("_cancelled", "_log", "_run", "config", "stage")
+    __slots__ = ("_cancelled", "_log", "_run", "config", "stage", "worker")
 
     def __init__(
         self, stage: Stage, run: RunState, config: Mapping[str, Any] | None = None
     ) -> None:
         self.stage = stage
+        #: Where the current attempt's body runs when not on the thread that runs the stage
+        #: (``pid N``, a Dask scheduler): set by executors that send bodies elsewhere, read
+        #: into :attr:`StageResult.worker`. None: the running thread, by its name.
+        self.worker: str | None = None
         self.config: Mapping[str, Any] = MappingProxyType(dict(config)) if config else _EMPTY
         self._run = run
         self._log: Logger | None = None

@@ -12,6 +12,7 @@ from gini_host.markers import hookspec
 
 if TYPE_CHECKING:
     from gini_host.stages.context import StageContext
+    from gini_host.stages.observers import RunInfo
     from gini_host.stages.pipeline import Pipeline
     from gini_host.stages.results import PipelineResult, StageResult
     from gini_host.stages.stage import Stage
@@ -20,11 +21,15 @@ __all__ = ["gini_pipeline_finish", "gini_pipeline_start", "gini_stage_finish", "
 
 
 @hookspec
-def gini_pipeline_start(pipeline: Pipeline, run_id: str) -> None:
+def gini_pipeline_start(pipeline: Pipeline, run_id: str, run: RunInfo) -> None:
     """Observe a run starting.
 
     :param pipeline: The validated plan about to run.
     :param run_id: The run's id, also bound to every log line of the run.
+    :param run: A :class:`gini_host.stages.observers.RunInfo`: the targets asked for, the
+        executor, the jobs, dry run or not, the caller's labels (``resumed_from``) and the
+        stages whose earlier results the run reuses. Implementations may leave it out of
+        their signature, like any hook argument.
 
     Called for every active plugin, from the scheduling thread.
     """

@@ -212,6 +212,9 @@ class StageManager:
         stage_config: Mapping[str, Mapping[str, Any]] | None = None,
         control: RunControl | None = None,
         host: Any = None,
+        reuse: Mapping[str, StageResult] | None = None,
+        targets: Sequence[str] = (),
+        labels: Mapping[str, str] | None = None,
     ) -> PipelineResult:
         """Run ``pipeline`` and return every stage's result (never raises for stage failures).
 
@@ -221,6 +224,9 @@ class StageManager:
         :data:`~gini_host.stages.scheduler.EXECUTORS` or a factory taking ``max_workers``.
         An observer hook that raised is raised after the run, as one
         :class:`~gini_host.stages.observers.ObserverError` carrying the result.
+        ``reuse``: results of an earlier run taken instead of running those stages (see
+        :class:`~gini_host.stages.scheduler.RunOptions`); ``targets`` and ``labels`` describe
+        the run to observers.
         """
         if context is not None and host is not None and context.host is not host:
             if context.host is not None:
@@ -237,6 +243,10 @@ class StageManager:
             dry_run=dry_run,
             limits=dict(limits or {}),
             stage_config=dict(stage_config or {}),
+            reuse=dict(reuse or {}),
+            targets=tuple(targets),
+            jobs=max_workers,
+            labels=dict(labels or {}),
         )
         return execute(
             pipeline,

@@ -12,7 +12,7 @@ raising observer kept the others (the terminal reporter too) from being called, 
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any, final
 
 import attrs
@@ -31,14 +31,42 @@ if TYPE_CHECKING:
     from gini_host.stages.results import PipelineResult, StageResult
     from gini_host.stages.stage import Stage
 
-__all__ = ["ObserverError", "ObserverFault", "ObserverGuard", "RunObserver", "hook_observer"]
+__all__ = [
+    "ObserverError",
+    "ObserverFault",
+    "ObserverGuard",
+    "RunInfo",
+    "RunObserver",
+    "hook_observer",
+]
+
+
+@attrs.frozen(slots=True)
+class RunInfo:
+    """What an observer is told about a run as it starts, beyond its plan.
+
+    ``targets`` are what the caller asked for (pipeline names or stage ids), ``executor``
+    the strategy's name, ``jobs`` the worker count asked for (None: the default),
+    ``labels`` free-form facts the caller attached (a resumed run carries
+    ``resumed_from``), ``reused`` the stage ids whose earlier results the run takes
+    instead of running them.
+    """
+
+    run_id: str
+    targets: tuple[str, ...] = ()
+    executor: str = ""
+    jobs: int | None = None
+    dry_run: bool = False
+    keep_going: bool = False
+    labels: Mapping[str, str] = attrs.field(factory=dict)
+    reused: frozenset[str] = frozenset()
 
 
 @attrs.frozen(slots=True)
 class RunObserver:
     """Callbacks the loop makes from its own thread; None means nobody listens (no call)."""
 
-    pipeline_start: Callable[[Pipeline, str], None] | None = None
+    pipeline_start: Callable[[Pipeline, str, RunInfo], None] | None = None
     stage_start: Callable[[Stage, StageContext], None] | None = None
     stage_finish: Callable[[Stage, StageResult], None] | None = None
     pipeline_finish: Callable[[Pipeline, PipelineResult], None] | None = None
@@ -155,7 +183,7 @@ def hook_observer(plugin_manager: pluggy.PluginManager) -> RunObserver:
     stage_finish = _broadcast(plugin_manager, "gini_stage_finish")
     pipeline_finish = _broadcast(plugin_manager, "gini_pipeline_finish")
     return RunObserver(
-        pipeline_start=(lambda p, r: pipeline_start(pipeline=p, run_id=r))
+        pipeline_start=(lambda p, r, i: pipeline_start(pipeline=p, run_id=r, run=i))
         if pipeline_start
         else None,
         stage_start=(lambda s, c: stage_start(stage=s, context=c)) if stage_start else None,
@@ -184,9 +212,11 @@ class ObserverGuard:
         self.errors: list[ObserverFault] = []
         self.named = named if named is not None else set()
 
-    def pipeline_start(self, pipeline: Pipeline, run_id: str) -> None:
+    def pipeline_start(self, pipeline: Pipeline, info: RunInfo) -> None:
         if self.observer.pipeline_start is not None:
-            self._call("gini_pipeline_start", self.observer.pipeline_start, pipeline, run_id)
+            self._call(
+                "gini_pipeline_start", self.observer.pipeline_start, pipeline, info.run_id, info
+            )
 
     def stage_start(self, stage: Stage, ctx: StageContext) -> None:
         if self.observer.stage_start is not None:

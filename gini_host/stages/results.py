@@ -22,7 +22,15 @@ from gini_host.stages.control import RunInterrupted
 if TYPE_CHECKING:
     from gini_host.stages.stage import Stage
 
-__all__ = ["ErrorInfo", "PipelineResult", "StageResult", "StageStatus", "safe_repr", "type_name"]
+__all__ = [
+    "AttemptRecord",
+    "ErrorInfo",
+    "PipelineResult",
+    "StageResult",
+    "StageStatus",
+    "safe_repr",
+    "type_name",
+]
 
 #: How many characters :func:`safe_repr` shows by default.
 REPR_LIMIT = 2_000
@@ -162,11 +170,33 @@ class ErrorInfo:
 
 
 @attrs.frozen(slots=True)
+class AttemptRecord:
+    """One attempt of a stage body: when it ran, where, and how it ended.
+
+    Kept only for stages that needed more than one attempt or failed: a stage that succeeds
+    at its first attempt (nearly all) is one attempt from ``started_at`` for ``duration`` on
+    its ``worker``, and recording that again would cost every stage for nothing.
+    """
+
+    number: int
+    started_at: float
+    finished_at: float
+    status: str
+    error: str | None = None
+    worker: str | None = None
+
+
+@attrs.frozen(slots=True)
 class StageResult:
     """The outcome of one stage.
 
     ``value`` is the stage's return value (for a dry run, its description). ``reason`` says why
     a stage was skipped or cancelled. ``exception`` keeps the original exception in-process.
+    ``worker`` says where the (last) attempt ran: a thread name, ``pid N`` for a worker
+    process, a Dask worker's address. ``attempt_log`` has one :class:`AttemptRecord` per
+    attempt when there was more than one or the stage did not succeed (empty otherwise).
+    ``reused_from`` names the earlier run whose recorded result a resumed run took instead
+    of running the stage again.
     """
 
     stage_id: str
@@ -181,6 +211,9 @@ class StageResult:
     attempts: int = 0
     optional: bool = False
     exception: BaseException | None = attrs.field(default=None, repr=False, eq=False)
+    worker: str | None = None
+    attempt_log: tuple[AttemptRecord, ...] = ()
+    reused_from: str | None = None
 
     @classmethod
     def of_failure(
@@ -239,10 +272,13 @@ class StageResult:
     @property
     def detail(self) -> str:
         """Why the stage ended as it did, on one line: the error of a failure (``Type: first
-        line``), else the reason of a skip or cancellation, else ``""``. What the summary
-        table, ``assert_statuses`` and the CLI show next to the status."""
+        line``), else the reason of a skip or cancellation (or the run a reused result came
+        from), else ``""``. What the summary table, ``assert_statuses`` and the CLI show next
+        to the status."""
         if self.error is not None:
             return self.error.one_line()
+        if self.reused_from is not None:
+            return f"reused from run {self.reused_from}"
         return self.reason or ""
 
     @property

@@ -25,7 +25,7 @@ from gini_host.stages.attempt import DEFAULT_GRACE
 from gini_host.stages.context import RunState, StageContext
 from gini_host.stages.control import RunControl, RunInterrupted
 from gini_host.stages.executors.base import StageJob, Strategy
-from gini_host.stages.observers import ObserverGuard, RunObserver
+from gini_host.stages.observers import ObserverGuard, RunInfo, RunObserver
 from gini_host.stages.pipeline import Pipeline
 from gini_host.stages.results import ErrorInfo, PipelineResult, StageResult, StageStatus
 from gini_host.stages.stage import Stage
@@ -67,13 +67,23 @@ def _check_limits(instance: object, attribute: object, value: Mapping[str, int])
 class RunOptions:
     """How to run a plan: failure policy, dry run, concurrency limits by stage tag, and the
     ``grace`` a stage gets to stop once its ``ctx.cancelled`` is set (by a cancelled run,
-    or a timeout) before it is given up on."""
+    or a timeout) before it is given up on.
+
+    ``reuse`` maps stage ids to results of an earlier run that this run takes as they are,
+    instead of running those stages (a resumed run): their values feed ``ctx.results`` and
+    observers see them finish. ``targets``, ``jobs`` and ``labels`` only describe the run
+    to observers (:class:`~gini_host.stages.observers.RunInfo`).
+    """
 
     keep_going: bool = False
     dry_run: bool = False
     limits: Mapping[str, int] = attrs.field(factory=dict, validator=_check_limits)
     stage_config: Mapping[str, Mapping[str, Any]] = attrs.field(factory=dict)
     grace: float = DEFAULT_GRACE
+    reuse: Mapping[str, StageResult] = attrs.field(factory=dict)
+    targets: tuple[str, ...] = ()
+    jobs: int | None = None
+    labels: Mapping[str, str] = attrs.field(factory=dict)
 
 
 def execute(
@@ -136,6 +146,7 @@ class _Loop:
         self.sorter: TopologicalSorter[str] = _PlannedSorter()
         self.position = pipeline.position
         self.started: dict[str, float] = {}
+        self.reuse = options.reuse
         #: Stages run inline on this thread; signals can interrupt them only on the main one.
         self.on_main_thread = threading.current_thread() is threading.main_thread()
 
@@ -150,7 +161,7 @@ class _Loop:
             raise
         self.control.attach(self.run_state, self.strategy.wake)
         try:
-            self.observers.pipeline_start(self.pipeline, self.run_state.run_id)
+            self.observers.pipeline_start(self.pipeline, self._info())
             self._schedule_all()
         except (RunInterrupted, KeyboardInterrupt) as exc:
             self.control.cancel(ErrorInfo.message_of(exc))
@@ -170,6 +181,19 @@ class _Loop:
         )
         self.observers.pipeline_finish(self.pipeline, result)
         return self.observers.check(result)
+
+    def _info(self) -> RunInfo:
+        options = self.options
+        return RunInfo(
+            run_id=self.run_state.run_id,
+            targets=options.targets or self.pipeline.targets,
+            executor=self.strategy.name,
+            jobs=options.jobs,
+            dry_run=options.dry_run,
+            keep_going=options.keep_going,
+            labels=dict(options.labels),
+            reused=frozenset(options.reuse),
+        )
 
     def _schedule_all(self) -> None:
         sorter = self.sorter
@@ -205,6 +229,12 @@ class _Loop:
             item = heapq.heappop(ready)
             sid = item[1]
             stage = self.pipeline.stages[sid]
+            if self.reuse and sid in self.reuse:
+                # An earlier run's result, taken as it is (resume): nothing runs.
+                self._record(self.reuse[sid])
+                self.sorter.done(sid)
+                self._push_ready(ready)
+                continue
             # Nothing failed, stopped or was cancelled (the common case): no call needed.
             if (
                 self.blocked or self.stop_reason is not None or self.control.reason is not None

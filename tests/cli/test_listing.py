@@ -18,7 +18,12 @@ def test_plugins_json_lists_every_plugin_in_load_order_with_the_documented_keys(
     out = gini_cli("--no-autoload", "-p", "demo", "plugins", "--json")
     assert out.exit_code == 0, out
     plugins = out.json
-    assert [p["name"] for p in plugins if p["status"] == "active"] == ["core", "reporter", "demo"]
+    assert [p["name"] for p in plugins if p["status"] == "active"] == [
+        "core",
+        "history",
+        "reporter",
+        "demo",
+    ]
     assert all(set(p) == PLUGIN_KEYS for p in plugins)
     demo_entry = next(p for p in plugins if p["name"] == "demo")
     assert demo_entry["version"] == "0.1.0"

@@ -7,8 +7,16 @@ from pathlib import Path
 from gini_host.testing import CliInvoker, PluginDists
 
 NO_DEMO = ("--no-autoload", "-p", "demo")
-RUN_KEYS = {"run_id", "targets", "status", "duration_s", "stages"}
-STAGE_RESULT_KEYS = {"status", "plugin", "duration_s", "attempts", "error", "reason"}
+RUN_KEYS = {"run_id", "resumed_from", "targets", "status", "duration_s", "stages"}
+STAGE_RESULT_KEYS = {
+    "status",
+    "plugin",
+    "duration_s",
+    "attempts",
+    "error",
+    "reason",
+    "reused_from",
+}
 
 
 def test_run_json_has_the_documented_shape(demo: PluginDists, gini_cli: CliInvoker) -> None:

@@ -129,3 +129,36 @@ def test_a_job_never_vanishes_with_its_worker_thread(manager: StageManager) -> N
     )
     assert {r.status.value for r in result.values()} == {"failed"}
     assert all(r.error is not None and r.error.type == "Abort" for r in result.values())
+
+
+class Unprintable(Exception):
+    """An exception whose ``str()`` raises (plugin exceptions may)."""
+
+    def __str__(self) -> str:
+        raise ValueError("str() refused")
+
+
+def raises_unprintable(ctx: StageContext) -> None:
+    raise Unprintable()
+
+
+@pytest.mark.in_process
+def test_an_exception_whose_str_raises_fails_only_its_stage(
+    manager: StageManager, executor: Any
+) -> None:
+    """The stage fails with a placeholder message and a traceback; the run goes on (it used
+    to end with the ValueError out of ``__str__``)."""
+    manager.register_stage(stage(name="bad", retries=1)(raises_unprintable))
+    manager.register_stage(stage(name="sibling")(sibling))
+    plan = manager.create_pipeline("p", ["bad", "sibling"])
+    result = _within(
+        30, lambda: manager.execute_pipeline(plan, executor=executor, keep_going=True)
+    )
+    assert result["sibling"].value == "kept"
+    error = result["bad"].error
+    assert error is not None
+    assert error.type == "Unprintable"
+    assert error.message == "<Unprintable: str() raised ValueError>"
+    assert "raises_unprintable" in error.traceback
+    assert result["bad"].attempts == 2
+    assert [a.error for a in result["bad"].attempt_log] == [error.one_line()] * 2

@@ -65,7 +65,7 @@ def test_order_does_not_depend_on_creation_order(plugin_dist, make_host, tmp_pat
     for name in names:
         plugin_dist(name, GOOD)
     first = [p.name for p in make_host(autoload=True, paths=[str(plugin_dist.site)]).plugins]
-    assert first == ["core", "reporter", "alpha", "bravo", "charlie", "delta"]
+    assert first == ["core", "history", "reporter", "alpha", "bravo", "charlie", "delta"]
     second = [p.name for p in make_host(autoload=True, paths=[str(plugin_dist.site)]).plugins]
     assert first == second
 

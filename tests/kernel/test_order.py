@@ -41,7 +41,7 @@ def test_priority_then_name(make_host):
         named("aaa", PRIORITY_CORE),
     )
     active = [p.name for p in host.plugins if p.active]
-    assert active == ["core", "reporter", "aaa", "zeta", "alpha", "beta"]
+    assert active == ["core", "history", "reporter", "aaa", "zeta", "alpha", "beta"]
 
 
 def test_per_plugin_hooks_follow_the_order_and_shutdown_reverses_it():

@@ -68,6 +68,7 @@ def test_disabled_dependency_cascades_with_names(plugin_dist, boot, statuses):
     host = boot(disable=["base"])
     assert statuses(host) == {
         "core": ("active", None),
+        "history": ("active", None),
         "reporter": ("active", None),
         "base": ("disabled", "disabled by -p no:base"),
         "middle": ("disabled", "requires plugin base (base 0.1.0), which is disabled"),

@@ -198,6 +198,7 @@ class DaskStrategy(RemoteStrategy):
         key = f"{stage.id}-{uuid.uuid4().hex}"
         future = client.submit(_run_on_worker, self._plugin_name, payload, pure=False, key=key)
         self._futures[stage.id] = (future, ctx)
+        ctx.worker = f"dask {getattr(client.scheduler, 'address', None) or 'cluster'}"
         try:
             reply = future.result(timeout=stage.timeout)
         except distributed.TimeoutError:

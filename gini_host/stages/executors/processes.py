@@ -294,6 +294,7 @@ class ProcessStrategy(RemoteStrategy):
         assert calls is not None
         payload = calls.build(stage, ctx)
         worker = pool.checkout()
+        ctx.worker = f"pid {worker.pid}"
         try:
             pool.await_boot(worker, self._alarm_in, ctx.cancelled)
             worker.conn.send_bytes(payload)

@@ -1,0 +1,143 @@
+"""Stage values as the history stores them: JSON when it round-trips exactly, else pickled.
+
+JSON keeps a value readable by anything (the report, ``runs show --json``, other tools), but
+only when reading it back gives the very same value: a tuple would come back a list, an int
+key a string, a ``dict`` subclass a ``dict``, so those are pickled instead (the database is
+private to the user, and only its owner's own runs wrote it). A value that neither can store
+(a lambda, a lock, a self-referential structure deeper than the recursion limit, a hostile
+``__reduce__`` or ``__repr__``, more than :data:`MAX_VALUE_BYTES`) is recorded as not stored,
+with the reason: plugin values are untrusted, and recording one must never break the run.
+"""
+
+from __future__ import annotations
+
+import json
+import pickle
+import reprlib
+from typing import Any, Final
+
+import attrs
+
+from gini_host.stages.results import message_of
+
+__all__ = ["MAX_VALUE_BYTES", "StoredValue", "ValueNotRestorable", "decode", "encode", "safe_repr"]
+
+#: Larger values are not stored (a stage that returns a 1 GB array would bloat the history
+#: and slow every later read); the note says how large it was.
+MAX_VALUE_BYTES: Final = 16 * 1024 * 1024
+#: Length of the ``value_repr`` shown for values that are not JSON.
+REPR_LIMIT: Final = 300
+
+JSON: Final = "json"
+PICKLE: Final = "pickle"
+NOT_STORED: Final = "none"
+
+_REPR = reprlib.Repr()
+_REPR.maxstring = REPR_LIMIT
+_REPR.maxother = REPR_LIMIT
+_REPR.maxlevel = 4
+
+
+class ValueNotRestorable(Exception):
+    """A stored value could not be read back (a pickled class that no longer imports)."""
+
+
+@attrs.frozen(slots=True)
+class StoredValue:
+    """How one value is stored: ``kind`` (``json``, ``pickle`` or ``none``), the ``data``
+    (JSON text or pickle bytes), a bounded ``repr`` for values that are not JSON, and the
+    ``note`` saying why a value is not stored."""
+
+    kind: str
+    data: str | bytes | None = None
+    repr: str | None = None
+    note: str | None = None
+
+    @property
+    def stored(self) -> bool:
+        return self.kind != NOT_STORED
+
+
+def _describe(exc: BaseException) -> str:
+    text = message_of(exc)
+    name = type(exc).__qualname__
+    return f"{name}: {text}" if text else name
+
+
+def safe_repr(value: Any, limit: int = REPR_LIMIT) -> str:
+    """A bounded ``repr`` that never raises (plugin ``__repr__`` may)."""
+    try:
+        text = _REPR.repr(value)
+    except BaseException as exc:
+        try:
+            kind = type(value).__name__
+        except BaseException:
+            kind = "object"
+        return f"<{kind} object; repr() raised {_describe(exc)}>"[:limit]
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def _same(a: Any, b: Any) -> bool:
+    """Whether ``b`` (read back from JSON) is exactly ``a``: same types all the way down."""
+    if type(a) is not type(b):
+        return False
+    if type(a) is dict:
+        return list(a) == list(b) and all(_same(a[k], b[k]) for k in a)
+    if type(a) is list:
+        return len(a) == len(b) and all(_same(x, y) for x, y in zip(a, b, strict=True))
+    return bool(a == b)
+
+
+#: Types whose JSON text always reads back as the same value (floats: when finite).
+_PLAIN = (str, int, bool)
+
+
+def _as_json(value: Any) -> str | None:
+    if value is None:
+        return "null"  # the common case, without a round trip
+    kind = type(value)
+    if kind in _PLAIN or (kind is float and value - value == 0):
+        try:
+            text = json.dumps(value, ensure_ascii=False)
+        except ValueError:  # an int beyond int -> str conversion's limit
+            return None
+        return text if len(text) <= MAX_VALUE_BYTES else None
+    try:
+        text = json.dumps(value, allow_nan=False, ensure_ascii=False, separators=(",", ":"))
+        if len(text) > MAX_VALUE_BYTES:
+            return None
+        return text if _same(value, json.loads(text)) else None
+    except (TypeError, ValueError, RecursionError):
+        return None
+
+
+def encode(value: Any) -> StoredValue:
+    """Store ``value`` as JSON when it round-trips exactly, else pickled, else not at all
+    (with the reason). Never raises, whatever the value does."""
+    try:
+        text = _as_json(value)
+    except BaseException:  # a hostile __eq__ or __iter__ met on the way
+        text = None
+    if text is not None:
+        return StoredValue(JSON, text)
+    shown = safe_repr(value)
+    try:
+        data = pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)
+    except BaseException as exc:
+        return StoredValue(NOT_STORED, None, shown, f"cannot be pickled: {_describe(exc)}")
+    if len(data) > MAX_VALUE_BYTES:
+        note = f"too large to store ({len(data):,} bytes pickled, limit {MAX_VALUE_BYTES:,})"
+        return StoredValue(NOT_STORED, None, shown, note)
+    return StoredValue(PICKLE, data, shown)
+
+
+def decode(kind: str, data: str | bytes | None) -> Any:
+    """The value stored as ``kind``; :class:`ValueNotRestorable` when it cannot be read."""
+    if kind == JSON and isinstance(data, str):
+        return json.loads(data)
+    if kind == PICKLE and isinstance(data, bytes):
+        try:
+            return pickle.loads(data)
+        except BaseException as exc:
+            raise ValueNotRestorable(f"cannot be unpickled: {_describe(exc)}") from None
+    raise ValueNotRestorable("was not stored")
