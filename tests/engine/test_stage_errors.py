@@ -143,11 +143,11 @@ def raises_unprintable(ctx: StageContext) -> None:
 
 
 @pytest.mark.in_process
-def test_an_exception_whose_str_raises_fails_only_its_stage(
+def test_each_attempt_of_an_unprintable_failure_is_recorded(
     manager: StageManager, executor: Any
 ) -> None:
-    """The stage fails with a placeholder message and a traceback; the run goes on (it used
-    to end with the ValueError out of ``__str__``)."""
+    """Every attempt of a stage whose exception's ``str()`` raises is in ``attempt_log``
+    with the placeholder message; the run goes on."""
     manager.register_stage(stage(name="bad", retries=1)(raises_unprintable))
     manager.register_stage(stage(name="sibling")(sibling))
     plan = manager.create_pipeline("p", ["bad", "sibling"])
@@ -158,7 +158,7 @@ def test_an_exception_whose_str_raises_fails_only_its_stage(
     error = result["bad"].error
     assert error is not None
     assert error.type == "Unprintable"
-    assert error.message == "<Unprintable: str() raised ValueError>"
+    assert error.message == "<unprintable Unprintable: str() raised ValueError>"
     assert "raises_unprintable" in error.traceback
     assert result["bad"].attempts == 2
     assert [a.error for a in result["bad"].attempt_log] == [error.one_line()] * 2

@@ -87,9 +87,7 @@ def ensure_private_location(path: str, *, create: bool = True) -> bool:
     return exists
 
 
-def _check(
-    database: str, path: str, what: str, kind: Callable[[int], bool] = stat.S_ISREG
-) -> bool:
+def _check(database: str, path: str, what: str, kind: Callable[[int], bool] = stat.S_ISREG) -> bool:
     """Whether ``path`` exists; :class:`HistoryError` (about ``database``) when it must not
     be trusted or is not of the ``kind`` expected."""
     try:

@@ -266,9 +266,7 @@ class HistoryStore:
             if is_corruption(exc):
                 self.close()
                 aside = move_aside(self.path, exc)
-                raise HistoryError(
-                    self.path, f"is corrupt ({exc}); moved it to {aside}"
-                ) from None
+                raise HistoryError(self.path, f"is corrupt ({exc}); moved it to {aside}") from None
             raise HistoryError(self.path, f"cannot be read: {exc}") from None
 
     def transaction(self) -> _Transaction:

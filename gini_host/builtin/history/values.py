@@ -13,14 +13,13 @@ from __future__ import annotations
 
 import json
 import pickle
-import reprlib
 from typing import Any, Final
 
 import attrs
 
-from gini_host.stages.results import message_of
+from gini_host.stages.results import ErrorInfo, safe_repr
 
-__all__ = ["MAX_VALUE_BYTES", "StoredValue", "ValueNotRestorable", "decode", "encode", "safe_repr"]
+__all__ = ["MAX_VALUE_BYTES", "StoredValue", "ValueNotRestorable", "decode", "encode"]
 
 #: Larger values are not stored (a stage that returns a 1 GB array would bloat the history
 #: and slow every later read); the note says how large it was.
@@ -31,11 +30,6 @@ REPR_LIMIT: Final = 300
 JSON: Final = "json"
 PICKLE: Final = "pickle"
 NOT_STORED: Final = "none"
-
-_REPR = reprlib.Repr()
-_REPR.maxstring = REPR_LIMIT
-_REPR.maxother = REPR_LIMIT
-_REPR.maxlevel = 4
 
 
 class ValueNotRestorable(Exception):
@@ -56,25 +50,6 @@ class StoredValue:
     @property
     def stored(self) -> bool:
         return self.kind != NOT_STORED
-
-
-def _describe(exc: BaseException) -> str:
-    text = message_of(exc)
-    name = type(exc).__qualname__
-    return f"{name}: {text}" if text else name
-
-
-def safe_repr(value: Any, limit: int = REPR_LIMIT) -> str:
-    """A bounded ``repr`` that never raises (plugin ``__repr__`` may)."""
-    try:
-        text = _REPR.repr(value)
-    except BaseException as exc:
-        try:
-            kind = type(value).__name__
-        except BaseException:
-            kind = "object"
-        return f"<{kind} object; repr() raised {_describe(exc)}>"[:limit]
-    return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
 def _same(a: Any, b: Any) -> bool:
@@ -120,11 +95,11 @@ def encode(value: Any) -> StoredValue:
         text = None
     if text is not None:
         return StoredValue(JSON, text)
-    shown = safe_repr(value)
+    shown = safe_repr(value, REPR_LIMIT)
     try:
         data = pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)
     except BaseException as exc:
-        return StoredValue(NOT_STORED, None, shown, f"cannot be pickled: {_describe(exc)}")
+        return StoredValue(NOT_STORED, None, shown, f"cannot be pickled: {ErrorInfo.describe(exc)}")
     if len(data) > MAX_VALUE_BYTES:
         note = f"too large to store ({len(data):,} bytes pickled, limit {MAX_VALUE_BYTES:,})"
         return StoredValue(NOT_STORED, None, shown, note)
@@ -139,5 +114,5 @@ def decode(kind: str, data: str | bytes | None) -> Any:
         try:
             return pickle.loads(data)
         except BaseException as exc:
-            raise ValueNotRestorable(f"cannot be unpickled: {_describe(exc)}") from None
+            raise ValueNotRestorable(f"cannot be unpickled: {ErrorInfo.describe(exc)}") from None
     raise ValueNotRestorable("was not stored")

@@ -32,6 +32,7 @@ _RETRY_FOR: Final = 30.0
 if TYPE_CHECKING:  # the store imports sqlite3: only the writer thread needs it at run time
     from gini_host.builtin.history.store import HistoryStore
 
+
 class RowWrite(Protocol):
     """A write of one row of ``table``, made by :meth:`row` on the writer thread (so the
     scheduling thread only builds this small object). Consecutive ones of a table go to
