@@ -17,6 +17,7 @@ __all__ = [
     "BoundaryError",
     "CycleError",
     "DuplicateStageError",
+    "EnvironmentVariableError",
     "ExecutorError",
     "ExitCode",
     "GiniHostError",
@@ -25,6 +26,7 @@ __all__ = [
     "PipelineProblem",
     "PluginHookError",
     "ResumeRefused",
+    "PluginTimeoutError",
     "RunCancelled",
     "StageFailure",
     "StageTimeoutError",
@@ -33,6 +35,7 @@ __all__ = [
     "UnknownStageError",
     "UsageError",
     "WorkerCrashed",
+    "exception_line",
 ]
 
 
@@ -65,15 +68,22 @@ class UnknownNameError(UsageError):
     what it should have named; the message ends with the closest known names.
     """
 
-    def __init__(
-        self, where: str, name: str, kind: str, suggestions: Sequence[str] = ()
-    ) -> None:
+    def __init__(self, where: str, name: str, kind: str, suggestions: Sequence[str] = ()) -> None:
         self.where = where
         self.name = name
         self.kind = kind
         self.suggestions = tuple(suggestions)
         hint = did_you_mean(self.suggestions)
         super().__init__(f"{where}: {name!r} is no {kind}{hint}")
+
+
+class EnvironmentVariableError(UsageError):
+    """An environment variable has a value the host cannot read."""
+
+    def __init__(self, variable: str, value: str, expected: str) -> None:
+        self.variable = variable
+        self.value = value
+        super().__init__(f"environment variable {variable}={value!r}: expected {expected}")
 
 
 class DuplicateStageError(UsageError):
@@ -231,15 +241,17 @@ def describe_exit(exitcode: int | None) -> str:
 
 
 class PluginHookError(GiniHostError):
-    """A plugin's hook raised; ``plugin`` and ``hook`` say which, ``__cause__`` what.
+    """A plugin's hook (or its import) raised; ``plugin`` and ``hook`` say which,
+    ``__cause__`` what.
 
-    ``detail`` is the message without the plugin, the reason a failed plugin shows.
+    ``detail`` is the message without the plugin, the reason a failed plugin shows:
+    ``"<hook> raised <Type>: <message>"``, the one format for every per-plugin hook.
     """
 
     def __init__(self, plugin: str, hook: str, exc: BaseException) -> None:
         self.plugin = plugin
         self.hook = hook
-        self.detail = f"{hook} raised {type(exc).__name__}: {exc}"
+        self.detail = f"{hook} raised {exception_line(exc)}"
         super().__init__(f"plugin {plugin}: {self.detail}")
 
 
@@ -285,6 +297,30 @@ class ResumeRefused(UsageError):
             f"cannot resume run {run_id}: it ran under different conditions:\n{lines}\n"
             "resume anyway with --force (stages that succeeded then are not run again)"
         )
+class PluginTimeoutError(PluginHookError):
+    """A plugin's import or boot hook ran past ``[plugins] hook_timeout``; the call was
+    abandoned on its thread and the plugin failed."""
+
+    def __init__(self, plugin: str, hook: str, seconds: float) -> None:
+        self.plugin = plugin
+        self.hook = hook
+        self.seconds = seconds
+        self.detail = (
+            f"{hook} timed out after {seconds:g}s and was abandoned "
+            "(raise plugins.hook_timeout if it needs longer)"
+        )
+        GiniHostError.__init__(self, f"plugin {plugin}: {self.detail}")
+
+
+def exception_line(exc: BaseException) -> str:
+    """``Type: message``, even for an exception whose ``__str__`` raises
+    or returns something that is not a string (plugin code may raise anything)."""
+    name = type(exc).__name__
+    try:
+        text = str(exc)
+    except BaseException:  # a hostile __str__ may raise anything
+        text = "<message unavailable: its __str__ raised>"
+    return f"{name}: {text}" if text else name
 
 
 def _owner(owner: str | None) -> str:

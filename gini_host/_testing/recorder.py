@@ -85,9 +85,11 @@ class HookRecorder:
             return
         self.hosts.append(host)
 
-        def per_plugin(hook: str, plugin: str, kwargs: Mapping[str, Any], result: Any) -> None:
-            raised = result if isinstance(result, Exception) else None
-            returned = None if raised is not None else result
+        def per_plugin(
+            hook: str, plugin: str, kwargs: Mapping[str, Any], outcome: pluggy.Result[Any]
+        ) -> None:
+            raised = outcome.exception
+            returned = outcome.get_result() if raised is None else None
             self._add(HookCall(hook, plugin, kwargs, returned, raised, (plugin,), host))
 
         def after(

@@ -37,7 +37,7 @@ from gini_host.naming import did_you_mean, suggest
 from gini_host.stages.pipeline import spec_from_any
 from gini_host.stages.stage import SEPARATOR, Stage
 
-__all__ = ["UnknownPluginError", "check_plugin"]
+__all__ = ["PluginChoices", "UnknownPluginError", "check_plugin"]
 
 _HOST_DIST = canonicalize_name("gini-host")
 
@@ -52,6 +52,43 @@ class UnknownPluginError(UsageError):
         super().__init__(f"no installed plugin or importable module named {name!r}{hint}")
 
 
+@attrs.frozen
+class PluginChoices:
+    """The operator's choice of plugins, as the command line took it (``--config``, ``-p``,
+    ``-p no:``, ``--no-autoload``); ``check`` honours it like every other command."""
+
+    config_path: str | None = None
+    enable: tuple[str, ...] = ()
+    disable: tuple[str, ...] = ()
+    autoload: bool | None = None
+
+    def host_options(self) -> dict[str, Any]:
+        return attrs.asdict(self)
+
+
+def _refused(ep: PluginEntryPoint, installed: Any, choices: PluginChoices) -> None:
+    """Raise UsageError when the operator's choices leave ``ep``'s plugin out: a disabled
+    plugin is never imported, not even to be checked."""
+    from gini_host.builtin import DEFAULT_BUILTINS
+    from gini_host.kernel.config import HostConfig, find_config_file, load_config
+    from gini_host.kernel.host import AUTOLOAD_ENV
+    from gini_host.kernel.limits import env_flag
+    from gini_host.kernel.loading import collect
+
+    path = find_config_file(choices.config_path)
+    config = load_config(path) if path is not None else HostConfig()
+    autoload = choices.autoload if choices.autoload is not None else not env_flag(AUTOLOAD_ENV)
+    chosen = collect(
+        DEFAULT_BUILTINS, (), installed, config.plugins, choices.enable, choices.disable, autoload
+    )
+    for info in chosen:
+        if info.name == ep.name and info.entry_point == ep.value and not info.active:
+            raise UsageError(
+                f"plugin {ep.name} is {info.status.value} ({info.reason}); "
+                "check does not import a plugin that is not loaded"
+            )
+
+
 @attrs.define
 class _Target:
     """What is being checked: the plugin object and what is known of its distribution."""
@@ -64,7 +101,12 @@ class _Target:
     by_name: bool = False
 
 
-def check_plugin(target: object, *, paths: Sequence[str] | None = None) -> list[str]:
+def check_plugin(
+    target: object,
+    *,
+    paths: Sequence[str] | None = None,
+    choices: PluginChoices | None = None,
+) -> list[str]:
     """Every problem of a plugin, one line each; an empty list when it is clean.
 
     ``target`` is an installed plugin's name (``env-check``), a module name
@@ -72,10 +114,12 @@ def check_plugin(target: object, *, paths: Sequence[str] | None = None) -> list[
     ``paths`` limits where installed distributions are looked for (default ``sys.path``).
     A name that is neither raises :class:`UnknownPluginError`. The distribution checks need
     a distribution: for a plugin object that belongs to none (one defined in a test) they are
-    skipped, for a name they report it.
+    skipped, for a name they report it. With ``choices`` (the command line's), a plugin they
+    leave out raises UsageError unimported, and the host booted to check stages loads the
+    plugins they select.
     """
     installed = scan(paths)
-    resolved = _resolve(target, installed.entry_points)
+    resolved = _resolve(target, installed, choices)
     if isinstance(resolved, str):
         return [resolved]
     if resolved.distribution is not None:
@@ -96,15 +140,18 @@ def check_plugin(target: object, *, paths: Sequence[str] | None = None) -> list[
     dist_problems = _distribution_problems(resolved)
     problems += dist_problems
     if not problems or dist_problems == problems:
-        problems += _stage_problems(resolved, paths, skip_host_version=bool(dist_problems))
+        problems += _stage_problems(
+            resolved, paths, skip_host_version=bool(dist_problems), choices=choices
+        )
     return problems
 
 
 # -- finding the plugin -----------------------------------------------------------------------
 
 
-def _resolve(target: object, entry_points: Sequence[PluginEntryPoint]) -> _Target | str:
+def _resolve(target: object, installed: Any, choices: PluginChoices | None) -> _Target | str:
     """The target as a plugin object; a string is a problem line (its import failed)."""
+    entry_points: Sequence[PluginEntryPoint] = installed.entry_points
     if not isinstance(target, str):
         obj = target() if isinstance(target, type) else target
         ep = _entry_point_of(obj, entry_points)
@@ -115,6 +162,8 @@ def _resolve(target: object, entry_points: Sequence[PluginEntryPoint]) -> _Targe
         (e for e in entry_points if target in (e.value, e.value.partition(":")[0].strip())), None
     )
     if ep is not None:
+        if choices is not None:
+            _refused(ep, installed, choices)
         try:
             obj = import_plugin(ep.value)
         except Exception as exc:
@@ -197,7 +246,10 @@ def _signature_problems(pm: pluggy.PluginManager, obj: object, hooks: Sequence[s
     for hook in hooks:
         spec = getattr(pm.hook, hook).spec
         expected = spec.argnames if spec is not None else ()
-        given = argnames(getattr(obj, hook))
+        function = getattr(obj, hook, None)
+        if function is None:
+            continue  # a specname implementation: pluggy checks its arguments on register
+        given = argnames(function)
         extra = [a for a in given if a not in expected]
         if extra:
             names = ", ".join(repr(a) for a in extra)
@@ -262,13 +314,21 @@ def _declares_entry_point(distribution: str) -> bool:
 
 
 def _stage_problems(
-    found: _Target, paths: Sequence[str] | None, *, skip_host_version: bool
+    found: _Target,
+    paths: Sequence[str] | None,
+    *,
+    skip_host_version: bool,
+    choices: PluginChoices | None = None,
 ) -> list[str]:
-    """Boot a host of the installed plugins with this one, then check what it registered."""
+    """Boot a host of the installed plugins with this one, then check what it registered
+    (the plugins the operator's ``choices`` select, when given)."""
     from gini_host.kernel.host import Host
 
     explicit = () if found.entry_point is not None else (found.obj,)
-    host = Host(explicit, autoload=True, paths=paths)
+    if choices is None:
+        host = Host(explicit, autoload=True, paths=paths)
+    else:
+        host = Host.from_environment(plugins=explicit, paths=paths, **choices.host_options())
     try:
         try:
             host.boot()

@@ -31,7 +31,7 @@ def host_requirement() -> str:
     return f"gini-host>={version.major}.{version.minor},<{version.major + 1}"
 
 
-_PYPROJECT = Template('''\
+_PYPROJECT = Template("""\
 [build-system]
 requires = ["setuptools>=64"]
 build-backend = "setuptools.build_meta"
@@ -58,9 +58,9 @@ include = ["$module*"]
 testpaths = ["tests"]
 addopts = "-ra --strict-markers"
 filterwarnings = ["error"]
-''')
+""")
 
-_README = Template('''\
+_README = Template("""\
 # $dist
 
 A gini-host plugin. Install it next to gini-host and its pipeline appears:
@@ -78,7 +78,7 @@ Stage config goes in `gini.toml`:
 [stages."$name::gather".config]
 greeting = "hi"
 ```
-''')
+""")
 
 _INIT = Template('''\
 """$dist: a gini-host plugin."""

@@ -85,6 +85,11 @@ class GiniGroup(click.Group):
             shut_down_cleanly = session.close()
         if not shut_down_cleanly and code == ExitCode.OK:
             code = ExitCode.FAILED  # a failing shutdown hook fails the command (docs/operators.md)
+        if session.signals.received is not None and code != ExitCode.INTERRUPTED:
+            # A signal that arrived while the shutdown hooks ran (counted, not acted on, so no
+            # hook was cut short) still means the command was interrupted.
+            session.report_error(f"interrupted by {session.signals.received}")
+            code = ExitCode.INTERRUPTED
         if code != ExitCode.OK:
             ctx.exit(code)
         return result

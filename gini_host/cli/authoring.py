@@ -22,10 +22,20 @@ def check_command(target: str) -> None:
     does not pass, stage requires that point nowhere (a host of the installed plugins is
     booted to know), and the distribution's gini-host requirement. An unknown name exits 2.
     """
-    # No session host: the check boots its own, with the plugin, whatever -p or config say.
-    from gini_host.authoring.checks import check_plugin
+    # No session host: the check boots its own, with the plugin and what -p, --no-autoload
+    # and the config select (a plugin they leave out is not imported, not even to check it).
+    from gini_host.authoring.checks import PluginChoices, check_plugin
+    from gini_host.cli.session import CliSession
 
-    problems = check_plugin(target)
+    session = click.get_current_context().find_object(CliSession)
+    options = session.options if session is not None else None
+    choices = PluginChoices(
+        config_path=options.config if options else None,
+        enable=options.enable if options else (),
+        disable=options.disable if options else (),
+        autoload=options.autoload if options else None,
+    )
+    problems = check_plugin(target, choices=choices)
     for line in problems:
         output.echo(line)
     if problems:

@@ -15,6 +15,7 @@ import click
 
 from gini_host import logs
 from gini_host.cli.signals import SignalGuard
+from gini_host.errors import PluginHookError
 from gini_host.logs import logger
 
 if TYPE_CHECKING:
@@ -105,6 +106,8 @@ class CliSession:
         # so a logging plugin adds its file sink but leaves the console as asked.
         explicit = self.options.verbosity != 0 or self.options.log_json
         host.log_handler_id = None if explicit else self.log_handler_id
+        # Tells the operator's Ctrl-C from a KeyboardInterrupt that plugin code raised.
+        host.plugins.signal_received = self.signals.signal_received
         self.host = host  # set before boot: a boot that fails halfway is still shut down
         host.boot()
         # The boot pipeline turns an interrupt into cancelled boot stages; honour it here.
@@ -125,14 +128,10 @@ class CliSession:
             before = dict(view.commands)
             try:
                 host.call_plugin_hook(info, "gini_add_commands", cli=view)
-            except Exception as exc:
+            except PluginHookError as exc:
                 from gini_host.kernel.plugins import PluginStatus
 
-                host.fail_plugin(
-                    info,
-                    PluginStatus.FAILED,
-                    f"gini_add_commands raised {type(exc).__name__}: {exc}",
-                )
+                host.fail_plugin(info, PluginStatus.FAILED, exc.detail)
                 view.commands = before
                 continue
             self._harvest(info, before, view)

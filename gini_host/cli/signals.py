@@ -80,6 +80,11 @@ class SignalGuard:
         finally:
             self._shutting_down = False
 
+    def signal_received(self) -> bool:
+        """Whether a real SIGINT/SIGTERM arrived (what a KeyboardInterrupt alone cannot say:
+        plugin code may raise one itself, and that is the plugin's failure)."""
+        return self.received is not None
+
     def check(self) -> None:
         """Raise :class:`Interrupted` if a signal arrived (e.g. one the boot pipeline absorbed)."""
         if self.received is not None:

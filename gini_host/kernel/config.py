@@ -9,6 +9,7 @@ from __future__ import annotations
 import difflib
 import os
 import re
+import stat
 import tomllib
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
@@ -18,6 +19,15 @@ from typing import Any, Final
 import attrs
 
 from gini_host.errors import UsageError
+from gini_host.kernel.limits import (
+    MAX_COUNT,
+    MAX_DEPTH,
+    MAX_JOBS,
+    MAX_RETRIES,
+    MAX_SECONDS,
+    nesting_depth,
+    seconds_in_range,
+)
 from gini_host.stages.pipeline import PipelineSpec
 
 __all__ = [
@@ -74,6 +84,8 @@ class PluginsConfig:
     only: tuple[str, ...] | None = None
     strict: bool = False
     on_conflict: str = "error"
+    #: Seconds a plugin's import or boot hook may run before it is abandoned (0: no limit).
+    hook_timeout: float = 60.0
 
 
 @attrs.frozen(slots=True)
@@ -139,33 +151,75 @@ class HostConfig:
 
 
 def find_config_file(explicit: str | os.PathLike[str] | None = None) -> Path | None:
-    """``--config PATH``, else ``$GINI_HOST_CONFIG``, else ``./gini.toml`` when present."""
+    """``--config PATH``, else ``$GINI_HOST_CONFIG``, else ``./gini.toml`` when present.
+
+    A ``./gini.toml`` that is there but not a readable regular file (a directory, a dangling
+    symlink, a symlink loop) is bad input, not "no config": its ``disable`` list would
+    otherwise be silently ignored.
+    """
     if explicit is not None:
         return Path(explicit)
     env = os.environ.get(CONFIG_ENV)
     if env:
         return Path(env)
     default = Path(DEFAULT_FILE)
-    return default if default.is_file() else None
+    return default if os.path.lexists(default) else None
+
+
+_BOM: Final = b"\xef\xbb\xbf"
+
+
+def _read_regular_file(source: str, path: str | os.PathLike[str]) -> bytes:
+    """The bytes of a regular file; anything else (directory, FIFO, device, dangling or
+    looping symlink) is a ConfigError rather than a hang or a silent skip."""
+    try:
+        st = os.stat(path)
+    except FileNotFoundError:
+        dangling = os.path.islink(path)
+        raise ConfigError(
+            source, "not a file: a dangling symlink" if dangling else "file not found"
+        ) from None
+    except OSError as exc:
+        raise ConfigError(source, f"cannot read: {exc.strerror or exc}") from None
+    if stat.S_ISDIR(st.st_mode):
+        raise ConfigError(source, "not a file: a directory")
+    if not stat.S_ISREG(st.st_mode):
+        raise ConfigError(source, "not a regular file")
+    try:
+        with open(path, "rb") as fh:
+            return fh.read()
+    except OSError as exc:
+        raise ConfigError(source, f"cannot read: {exc.strerror or exc}") from None
 
 
 def load_config(path: str | os.PathLike[str]) -> HostConfig:
-    """Read and check a TOML config file."""
+    """Read and check a TOML config file (a UTF-8 byte order mark is allowed)."""
     source = str(path)
+    raw = _read_regular_file(source, path)
+    if raw.startswith(_BOM):
+        raw = raw[len(_BOM) :]
     try:
-        with open(path, "rb") as fh:
-            data = tomllib.load(fh)
-    except FileNotFoundError:
-        raise ConfigError(source, "file not found") from None
-    except OSError as exc:
-        raise ConfigError(source, f"cannot read: {exc.strerror or exc}") from None
-    except UnicodeDecodeError as exc:  # tomllib decodes the bytes as UTF-8 before parsing
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
         raise ConfigError(
             source, f"not UTF-8 text (byte {exc.start}: {exc.object[exc.start]:#04x})"
         ) from None
+    return config_from_toml(text, source)
+
+
+def _parse_toml(text: str, source: str, key: str | None = None) -> dict[str, Any]:
+    """tomllib, with nesting deeper than :data:`MAX_DEPTH` an error instead of a crash."""
+    try:
+        data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
+        if key is not None:
+            raise
         raise _syntax_error(source, exc) from None
-    return config_from_mapping(data, source=source)
+    except RecursionError:
+        data = None
+    if data is None or nesting_depth(data) > MAX_DEPTH:
+        raise ConfigError(source, f"nested deeper than {MAX_DEPTH} tables or arrays", key)
+    return data
 
 
 _TOML_WHERE: Final = re.compile(
@@ -189,15 +243,13 @@ def _syntax_error(source: str, exc: tomllib.TOMLDecodeError) -> ConfigError:
 
 def config_from_toml(text: str, source: str = "<string>") -> HostConfig:
     """Parse TOML text (used by tests and embedders)."""
-    try:
-        data = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        raise _syntax_error(source, exc) from None
-    return config_from_mapping(data, source=source)
+    return config_from_mapping(_parse_toml(text, source), source=source)
 
 
 def config_from_mapping(data: Mapping[str, Any], source: str = "<mapping>") -> HostConfig:
     """Check a parsed config mapping and build :class:`HostConfig`."""
+    if nesting_depth(data) > MAX_DEPTH:
+        raise ConfigError(source, f"nested deeper than {MAX_DEPTH} tables or arrays")
     c = _Checker(source)
     c.keys(data, "", ("plugins", "plugin", "pipelines", "stages", "run", "history"))
     plugins = _plugins(c, c.table(data, "plugins"))
@@ -294,11 +346,15 @@ class _Checker:
         check: Callable[[float], bool],
         rule: str,
         integer: bool = False,
+        default: Any = None,
     ) -> Any:
-        value = self.get(table, path, key, int if integer else (int, float))
+        value = self.get(table, path, key, int if integer else (int, float), default)
         if value is not None and not check(value):
             raise self.fail(f"{path}.{key}", f"must be {rule}, got {value!r}")
         return value
+
+
+_SECONDS_RULE: Final = "a number of seconds from {low} to " + f"{MAX_SECONDS} (a week)"
 
 
 def _kind(value: object) -> str:
@@ -317,7 +373,7 @@ def _names(kinds: tuple[type, ...]) -> str:
 
 
 def _plugins(c: _Checker, t: Mapping[str, Any]) -> PluginsConfig:
-    c.keys(t, "plugins", ("enable", "disable", "only", "strict", "on_conflict"))
+    c.keys(t, "plugins", ("enable", "disable", "only", "strict", "on_conflict", "hook_timeout"))
     on_conflict = c.get(t, "plugins", "on_conflict", str, "error")
     if on_conflict not in ON_CONFLICT_CHOICES:
         raise c.fail(
@@ -330,6 +386,14 @@ def _plugins(c: _Checker, t: Mapping[str, Any]) -> PluginsConfig:
         only=c.strings(t, "plugins", "only"),
         strict=c.get(t, "plugins", "strict", bool, False),
         on_conflict=on_conflict,
+        hook_timeout=c.number(
+            t,
+            "plugins",
+            "hook_timeout",
+            seconds_in_range,
+            _SECONDS_RULE.format(low="0"),
+            default=60.0,
+        ),
     )
 
 
@@ -359,9 +423,19 @@ def _stage(c: _Checker, sid: str, t: Mapping[str, Any]) -> StageSettings:
     c.keys(t, path, ("retries", "retry_delay", "timeout", "optional", "config"))
     config = c.table(t, "config", f"{path}.config")
     return StageSettings(
-        retries=c.number(t, path, "retries", lambda v: v >= 0, ">= 0", integer=True),
-        retry_delay=c.number(t, path, "retry_delay", lambda v: v >= 0, ">= 0"),
-        timeout=c.number(t, path, "timeout", lambda v: v > 0, "> 0 (seconds)"),
+        retries=c.number(
+            t, path, "retries", lambda v: 0 <= v <= MAX_RETRIES, f"0 to {MAX_RETRIES}", integer=True
+        ),
+        retry_delay=c.number(
+            t, path, "retry_delay", seconds_in_range, _SECONDS_RULE.format(low="0")
+        ),
+        timeout=c.number(
+            t,
+            path,
+            "timeout",
+            lambda v: seconds_in_range(v, zero=False),
+            _SECONDS_RULE.format(low="above 0"),
+        ),
         optional=c.get(t, path, "optional", bool),
         config=MappingProxyType(dict(config)),
     )
@@ -371,11 +445,20 @@ def _run(c: _Checker, t: Mapping[str, Any]) -> RunConfig:
     c.keys(t, "run", ("jobs", "executor", "keep_going", "limits"))
     limits_table = c.table(t, "limits", "run.limits")
     limits = {
-        tag: c.number(limits_table, "run.limits", tag, lambda v: v >= 1, ">= 1", integer=True)
+        tag: c.number(
+            limits_table,
+            "run.limits",
+            tag,
+            lambda v: 1 <= v <= MAX_COUNT,
+            f"1 to {MAX_COUNT}",
+            integer=True,
+        )
         for tag in limits_table
     }
     return RunConfig(
-        jobs=c.number(t, "run", "jobs", lambda v: v >= 1, ">= 1", integer=True),
+        jobs=c.number(
+            t, "run", "jobs", lambda v: 1 <= v <= MAX_JOBS, f"1 to {MAX_JOBS}", integer=True
+        ),
         executor=c.get(t, "run", "executor", str),
         keep_going=c.get(t, "run", "keep_going", bool, False),
         limits=MappingProxyType(limits),
@@ -440,7 +523,7 @@ def _toml_value(text: str, raw: str) -> Any:
     if "\n" in raw or "\r" in raw:
         raise ConfigError(SET_FLAG, "the value must be on one line", text)
     try:
-        parsed = tomllib.loads(f"value = {raw}")
+        parsed = _parse_toml(f"value = {raw}", SET_FLAG, text)
     except tomllib.TOMLDecodeError as exc:
         if raw.startswith(_TOML_ONLY_STARTS):
             raise ConfigError(SET_FLAG, f"invalid TOML value {raw!r}: {exc}", text) from None

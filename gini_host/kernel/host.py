@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any, Final
 import pluggy
 
 from gini_host.builtin import DEFAULT_BUILTINS
-from gini_host.errors import GiniHostError, PluginHookError, UsageError
+from gini_host.errors import GiniHostError, PluginHookError, UsageError, exception_line
 from gini_host.kernel import hookspecs
 from gini_host.kernel.config import (
     HostConfig,
@@ -27,6 +27,7 @@ from gini_host.kernel.config import (
     merge_tables,
 )
 from gini_host.kernel.discovery import IndexMode, Installed, scan
+from gini_host.kernel.limits import env_flag
 from gini_host.kernel.loading import (
     Builtin,
     check_names,
@@ -102,6 +103,7 @@ class Host:
         self.stage_manager = StageManager(self.plugin_manager)
         #: Every discovered plugin in load order, whatever its status.
         self.plugins = PluginSet(self.plugin_manager, self.stage_manager)
+        self.plugins.timeout = self.config.plugins.hook_timeout or None
         self.boot_result: PipelineResult | None = None
         self.installed: Installed | None = None
         #: The CLI's console log handler, published only while a logging plugin may replace
@@ -128,7 +130,7 @@ class Host:
         path = find_config_file(config_path)
         config = load_config(path) if path is not None else HostConfig()
         if autoload is None:
-            autoload = os.environ.get(AUTOLOAD_ENV, "") in ("", "0")
+            autoload = not env_flag(AUTOLOAD_ENV)
         return cls(config=config, autoload=autoload, enable=enable, disable=disable, **kwargs)
 
     # -- context manager ----------------------------------------------------------------------
@@ -229,7 +231,7 @@ class Host:
                 info.obj = self.plugin_manager.get_plugin(core)
                 info.hooks = tuple(hook_problems(self.plugin_manager, info.obj)[0])
             elif info.status is PluginStatus.ACTIVE:
-                load(info, self.plugin_manager)
+                load(info, self.plugin_manager, self.plugins.run)
         self.plugins.replace(plugins)
         self.plugins.each_active("gini_manifest", self._read_manifest)
         if settings.strict:
@@ -246,6 +248,10 @@ class Host:
             return
         if not isinstance(manifest, PluginManifest):
             raise TypeError(f"returned {type(manifest).__name__}, expected a PluginManifest")
+        try:
+            manifest.check()
+        except (TypeError, ValueError) as exc:
+            raise type(exc)(f"invalid PluginManifest: {exception_line(exc)}") from None
         info.manifest = manifest
 
     def _check_strict(self) -> None:

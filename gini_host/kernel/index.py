@@ -82,7 +82,9 @@ def cache_dir() -> str:
 
 
 def disabled_by_environment() -> bool:
-    return os.environ.get(NO_CACHE_ENV, "") not in ("", "0")
+    from gini_host.kernel.limits import env_flag
+
+    return env_flag(NO_CACHE_ENV)
 
 
 def _key(paths: Sequence[str]) -> list[Any]:

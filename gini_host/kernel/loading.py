@@ -19,7 +19,13 @@ import attrs
 import pluggy
 
 from gini_host._version import __version__
-from gini_host.errors import UnknownNameError, UsageError
+from gini_host.errors import (
+    PluginHookError,
+    PluginTimeoutError,
+    UnknownNameError,
+    UsageError,
+    exception_line,
+)
 from gini_host.kernel.discovery import Installed
 from gini_host.kernel.hookspecs import HOOK_NAMES
 from gini_host.kernel.plugins import PRIORITY_KERNEL, PluginInfo, PluginManifest, PluginStatus
@@ -76,30 +82,45 @@ def argnames(function: Callable[..., Any]) -> tuple[str, ...]:
 
 
 def hook_problems(pm: pluggy.PluginManager, obj: object) -> tuple[list[str], list[str]]:
-    """The hooks ``obj`` implements, and the mistakes pluggy would silently accept:
-    ``gini_*`` functions without ``@hookimpl`` and marked functions under unknown names."""
+    """The hooks ``obj`` implements (by hook name: a ``specname`` counts), and the mistakes
+    pluggy would silently accept: ``gini_*`` functions without ``@hookimpl`` and marked
+    functions under unknown names.
+
+    A plugin object is untrusted: ``dir()`` or an attribute that raises (a property, a
+    ``__getattr__``) is a problem of this plugin, named, never an error of the host.
+    """
     hooks: list[str] = []
     problems: list[str] = []
-    for attr in dir(obj):
-        if not attr.startswith("gini_"):
+    try:
+        attrs_ = list(dir(obj))
+    except Exception as exc:
+        return [], [f"listing its attributes (dir) raised {exception_line(exc)}"]
+    for attr in attrs_:
+        try:
+            opts = pm.parse_hookimpl_opts(obj, attr)
+            value = getattr(obj, attr, None) if opts is None and attr.startswith("gini_") else None
+        except Exception as exc:
+            problems.append(f"reading attribute {attr} raised {exception_line(exc)}")
             continue
-        value = getattr(obj, attr, None)
-        if not callable(value) or isinstance(value, type):
-            continue
-        marked = pm.parse_hookimpl_opts(obj, attr) is not None
-        if attr not in HOOK_NAMES:
-            close = suggest(attr, HOOK_NAMES, n=1)
-            hint = f" (did you mean {close[0]}?)" if close else ""
-            problems.append(f"{attr} is not a gini-host hook{hint}")
-        elif not marked:
-            problems.append(f"{attr} is not marked with @gini_host.hookimpl, so it would never run")
-        else:
-            hooks.append(attr)
-    return hooks, problems
+        if opts is not None:
+            hook = opts.get("specname") or attr
+            if hook in HOOK_NAMES:
+                hooks.append(hook)
+            elif hook.startswith("gini_") or attr.startswith("gini_"):
+                problems.append(f"{attr} is not a gini-host hook{_closest(hook)}")
+        elif callable(value) and not isinstance(value, type):
+            if attr not in HOOK_NAMES:
+                problems.append(f"{attr} is not a gini-host hook{_closest(attr)}")
+            else:
+                problems.append(
+                    f"{attr} is not marked with @gini_host.hookimpl, so it would never run"
+                )
+    return list(dict.fromkeys(hooks)), problems
 
 
-def _describe(exc: BaseException) -> str:
-    return f"{type(exc).__name__}: {exc}"
+def _closest(name: str) -> str:
+    close = suggest(name, HOOK_NAMES, n=1)
+    return f" (did you mean {close[0]}?)" if close else ""
 
 
 def collect(
@@ -200,9 +221,7 @@ def _add_enabled_modules(
         except (ImportError, ValueError):
             found = False
         if not found:
-            raise UnknownNameError(
-                where, name, "plugin or importable module", suggest(name, seen)
-            )
+            raise UnknownNameError(where, name, "plugin or importable module", suggest(name, seen))
         info = PluginInfo(name=name.rpartition(".")[2], entry_point=name)
         seen[name] = info
         plugins.append(info)
@@ -227,29 +246,57 @@ def check_names(
             raise UnknownNameError(label, name, "discovered plugin", suggest(name, known))
 
 
-def load(info: PluginInfo, pm: pluggy.PluginManager) -> None:
-    """Import, validate and register one wanted plugin; on any problem mark it failed."""
+#: Runs plugin code for a plugin, as untrusted code (``PluginSet.run``): (plugin, what, code).
+PluginCode = Callable[[PluginInfo, str, Callable[[], Any]], Any]
+
+
+def load(info: PluginInfo, pm: pluggy.PluginManager, run: PluginCode) -> None:
+    """Import, validate and register one wanted plugin; on any problem mark it failed.
+
+    The import and the reading of its hooks are plugin code, run through ``run`` (a time
+    limit, stdout kept for the host, anything raised attributed to this plugin).
+    """
+    obj = info.obj
     try:
-        if info.obj is None:
-            assert info.entry_point is not None
-            info.obj = import_plugin(info.entry_point)
-        elif isinstance(info.obj, type):
-            info.obj = info.obj()
-    except BaseException as exc:  # a plugin's import may raise anything, SystemExit included
-        if isinstance(exc, KeyboardInterrupt):
-            raise
-        _failed(info, f"import failed: {_describe(exc)}", exc)
+        if obj is None:
+            entry_point = info.entry_point
+            assert entry_point is not None
+            info.obj = run(info, "import", lambda: import_plugin(entry_point))
+        elif isinstance(obj, type):
+            info.obj = run(info, "import", obj)
+    except PluginTimeoutError as exc:
+        _failed(info, exc.detail)
         return
-    hooks, problems = hook_problems(pm, info.obj)
+    except PluginHookError as exc:
+        cause = exc.__cause__ or exc
+        _failed(info, f"import failed: {exception_line(cause)}", cause)
+        return
+    try:
+        hooks, problems = run(info, "reading its hooks", lambda: _register(info, pm))
+    except PluginHookError as exc:
+        _failed(info, exc.detail, exc.__cause__)
+        return
     if problems:
         _failed(info, "; ".join(problems))
         return
+    info.hooks = tuple(hooks)
+
+
+def _register(info: PluginInfo, pm: pluggy.PluginManager) -> tuple[list[str], list[str]]:
+    """Check the plugin's hooks, then register it with pluggy (left unregistered when either
+    finds a problem: pluggy may have added some hooks before an attribute raised)."""
+    hooks, problems = hook_problems(pm, info.obj)
+    if problems:
+        return hooks, problems
     try:
         pm.register(info.obj, name=info.name)
     except (pluggy.PluginValidationError, ValueError) as exc:
-        _failed(info, f"invalid hook implementation: {exc}", exc)
-        return
-    info.hooks = tuple(hooks)
+        problems = [f"invalid hook implementation: {exc}"]
+    except Exception as exc:
+        problems = [f"registering its hooks raised {exception_line(exc)}"]
+    if problems and pm.is_registered(info.obj):
+        pm.unregister(info.obj)
+    return hooks, problems
 
 
 def _failed(info: PluginInfo, reason: str, exc: BaseException | None = None) -> None:

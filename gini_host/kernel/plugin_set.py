@@ -1,11 +1,15 @@
 """The host's plugins in load order, and the one way a per-plugin hook is called.
 
 Every per-plugin hook (manifest, preflight, configure, init, stages, pipelines, post-init,
-commands) goes through :meth:`PluginSet.each_active`: plugins are taken in load order, a
-plugin that stopped being active meanwhile (a dependency failed earlier in the same loop) is
-skipped, and anything a plugin raises, ``SystemExit`` included, fails that plugin and its
-dependents with one reason format, ``"<hook> raised <Type>: <message>"``. Only
-``KeyboardInterrupt`` goes through: it belongs to the operator.
+commands, shutdown) goes through :meth:`PluginSet.call`: it asks pluggy for the plugin's own
+``HookImpl``s of the hook (so ``specname``, ``tryfirst``/``trylast`` and wrappers behave as
+pluggy defines them) and runs pluggy's call loop over just those, as untrusted code (see
+:mod:`gini_host.kernel.guard`: a time limit, stdout kept for the host). :meth:`each_active`
+takes plugins in load order, skips a plugin that stopped being active meanwhile (a
+dependency failed earlier in the same loop), and fails a plugin that raises anything,
+``KeyboardInterrupt`` and ``SystemExit`` included, with its dependents and one reason format,
+``"<hook> raised <Type>: <message>"`` (or ``"<hook> timed out after ..."``). Only a real
+signal goes through.
 """
 
 from __future__ import annotations
@@ -16,23 +20,27 @@ from typing import Any, TypeVar, overload
 
 import pluggy
 
-from gini_host.errors import PluginHookError
-from gini_host.kernel.loading import argnames
+# pluggy's own call loop (wrappers, firstresult): the one a hook caller runs, here over one
+# plugin's implementations. Private by name, but it is the definition we must not copy.
+from pluggy._callers import _multicall
+
+from gini_host.errors import PluginHookError, exception_line
+from gini_host.kernel.guard import SignalProbe, call_plugin_code
 from gini_host.kernel.plugins import PluginInfo, PluginStatus
 from gini_host.kernel.resolution import cascade
 from gini_host.logs import logger
 from gini_host.stages.manager import StageManager
 
-__all__ = ["HookMonitor", "PluginSet"]
+__all__ = ["DEFAULT_HOOK_TIMEOUT", "HookMonitor", "PluginSet"]
 
 T = TypeVar("T")
 
-#: Called after every per-plugin hook call: (hook name, plugin name, arguments, result);
-#: when the hook raised, ``result`` is the exception (it is re-raised after the monitors).
-HookMonitor = Callable[[str, str, Mapping[str, Any], Any], None]
+#: Called after every per-plugin hook call: (hook name, plugin name, arguments, outcome);
+#: the outcome is pluggy's ``Result`` (its ``exception`` is set when the hook raised).
+HookMonitor = Callable[[str, str, Mapping[str, Any], pluggy.Result[Any]], None]
 
-#: A plugin object, its implementation of one hook (None when it has none), its arguments.
-_HookImpl = tuple[object, Callable[..., Any] | None, tuple[str, ...]]
+#: Seconds a plugin's import or boot hook may run (``[plugins] hook_timeout``).
+DEFAULT_HOOK_TIMEOUT = 60.0
 
 
 class PluginSet:
@@ -46,8 +54,14 @@ class PluginSet:
         self.plugin_manager = plugin_manager
         self.stage_manager = stage_manager
         self.monitors: list[HookMonitor] = []
+        #: Limit on each import and hook call, in seconds (None: none).
+        self.timeout: float | None = DEFAULT_HOOK_TIMEOUT
+        #: Tells a real signal from a plugin's own KeyboardInterrupt (set by the CLI).
+        self.signal_received: SignalProbe = None
         self._plugins: list[PluginInfo] = []
-        self._hook_impls: dict[tuple[int, str], _HookImpl] = {}
+        #: Hook implementations of plugins taken out of pluggy, by plugin object id: a
+        #: plugin that failed after its init still gets its ``gini_shutdown`` call.
+        self._retired: dict[int, tuple[object, dict[str, list[pluggy.HookImpl]]]] = {}
 
     # -- the sequence ------------------------------------------------------------------------
 
@@ -89,45 +103,61 @@ class PluginSet:
     def call(self, info: PluginInfo, hook: str, **kwargs: Any) -> Any:
         """Call one plugin's implementation of ``hook`` (None when it has none).
 
-        What the plugin raises comes out as :class:`PluginHookError` naming plugin and hook,
-        with the original as ``__cause__``.
+        What the plugin raises (or a timeout) comes out as :class:`PluginHookError` naming
+        plugin and hook, with the original as ``__cause__``.
         """
-        obj = info.obj
-        if obj is None:
+        impls = self.hook_impls(info, hook)
+        if not impls:
             return None
-        impl = self._hook_impls.get((id(obj), hook))
-        if impl is None or impl[0] is not obj:
-            impl = self._hook_impls[(id(obj), hook)] = self._resolve(info, obj, hook)
-        _, function, names = impl
-        if function is None:
-            return None
-        args = {name: kwargs[name] for name in names if name in kwargs}
+        return self.run(info, hook, lambda: _multicall(hook, impls, kwargs, True), kwargs)
+
+    def run(
+        self,
+        info: PluginInfo,
+        what: str,
+        function: Callable[[], T],
+        kwargs: Mapping[str, Any] | None = None,
+    ) -> T:
+        """Run plugin code for ``info`` (an import, a hook call) as untrusted code."""
         try:
-            result = function(**args)
-        except KeyboardInterrupt:
+            result = call_plugin_code(
+                function,
+                plugin=info.name,
+                what=what,
+                timeout=self.timeout,
+                signal_received=self.signal_received,
+            )
+        except PluginHookError as exc:
+            cause = exc.__cause__ if exc.__cause__ is not None else exc
+            self._notify(what, info, kwargs, pluggy.Result(None, cause))
             raise
-        except BaseException as exc:
-            self._notify(hook, info, kwargs, exc)
-            raise PluginHookError(info.name, hook, exc) from exc
-        self._notify(hook, info, kwargs, result)
+        self._notify(what, info, kwargs, pluggy.Result(result, None))
         return result
 
-    def _notify(self, hook: str, info: PluginInfo, kwargs: Mapping[str, Any], outcome: Any) -> None:
+    def hook_impls(self, info: PluginInfo, hook: str) -> list[pluggy.HookImpl]:
+        """The plugin's own implementations of ``hook``, in pluggy's order."""
+        obj = info.obj
+        if obj is None:
+            return []
+        retired = self._retired.get(id(obj))
+        if retired is not None and retired[0] is obj:
+            return list(retired[1].get(hook, ()))
+        caller = getattr(self.plugin_manager.hook, hook, None)
+        if caller is None:
+            return []
+        return [impl for impl in caller.get_hookimpls() if impl.plugin is obj]
+
+    def _notify(
+        self,
+        hook: str,
+        info: PluginInfo,
+        kwargs: Mapping[str, Any] | None,
+        outcome: pluggy.Result[Any],
+    ) -> None:
+        if kwargs is None:
+            return  # not a hook call (an import): nothing for hook monitors
         for monitor in self.monitors:
             monitor(hook, info.name, MappingProxyType(dict(kwargs)), outcome)
-
-    def _resolve(self, info: PluginInfo, obj: object, hook: str) -> _HookImpl:
-        """What calling ``hook`` on ``obj`` takes, looked up once per plugin and hook: pluggy's
-        marker check costs about 10 us (``inspect.getattr_static``), and a call through the
-        host may add at most 1 us to a direct call (issue 6). ``info.hooks``, once loading
-        filled it, lists exactly the marked hooks, so a boot asks pluggy nothing."""
-        if info.hooks:
-            if hook not in info.hooks:
-                return (obj, None, ())
-        elif self.plugin_manager.parse_hookimpl_opts(obj, hook) is None:
-            return (obj, None, ())
-        function = getattr(obj, hook)
-        return (obj, function, argnames(function))
 
     def each_active(
         self, hook: str, action: Callable[[PluginInfo], T] | None = None, **kwargs: Any
@@ -145,12 +175,10 @@ class PluginSet:
                 results[info.name] = (
                     action(info) if action is not None else self.call(info, hook, **kwargs)
                 )
-            except KeyboardInterrupt:
-                raise
             except PluginHookError as exc:
                 self.fail(info, PluginStatus.FAILED, exc.detail)
-            except BaseException as exc:
-                self.fail(info, PluginStatus.FAILED, f"{hook}: {type(exc).__name__}: {exc}")
+            except Exception as exc:  # the host rejected what the plugin returned
+                self.fail(info, PluginStatus.FAILED, f"{hook}: {exception_line(exc)}")
         return results
 
     # -- taking plugins out ------------------------------------------------------------------
@@ -173,6 +201,11 @@ class PluginSet:
             if p.active:
                 continue
             if p.obj is not None and pm.is_registered(p.obj):
+                impls = {
+                    caller.name: [i for i in caller.get_hookimpls() if i.plugin is p.obj]
+                    for caller in pm.get_hookcallers(p.obj) or ()
+                }
+                self._retired[id(p.obj)] = (p.obj, impls)
                 pm.unregister(p.obj)
             if registry.by_plugin(p.name) or any(
                 s.source == p.name for s in self.stage_manager.pipeline_specs()

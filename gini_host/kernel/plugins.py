@@ -86,32 +86,95 @@ class ResourceClaim:
     access: ResourceAccess = attrs.field(converter=ResourceAccess)
 
 
+PRIORITY_RANGE: Final = range(0, 256)
+
+
 def _specifiers(value: Mapping[str, str] | None) -> Mapping[str, str]:
+    if value is not None and not isinstance(value, Mapping):
+        raise TypeError(
+            f"incompatible_with must be a mapping of plugin name to specifier, "
+            f"got {type(value).__name__}"
+        )
     return dict(value or {})
+
+
+def _strings(field: str, value: Any) -> tuple[str, ...]:
+    """A tuple of strings, or a TypeError naming the manifest field."""
+    if isinstance(value, str) or not isinstance(value, Iterable):
+        raise TypeError(f"{field} must be a list of names, got {type(value).__name__}")
+    items = tuple(value)
+    for item in items:
+        if not isinstance(item, str):
+            raise TypeError(f"{field} must hold strings, got {type(item).__name__}")
+    return items
+
+
+def _conflict_names(value: Any) -> tuple[str, ...]:
+    return _strings("conflicts_with", value)
+
+
+def _tag_names(value: Any) -> tuple[str, ...]:
+    return _strings("tags", value)
+
+
+def _claims(value: Any) -> tuple[ResourceClaim, ...]:
+    if not isinstance(value, Iterable) or isinstance(value, str):
+        raise TypeError(f"resources must be a list of ResourceClaim, got {type(value).__name__}")
+    items = tuple(value)
+    for item in items:
+        if not isinstance(item, ResourceClaim):
+            raise TypeError(f"resources must hold ResourceClaim, got {type(item).__name__}")
+    return items
+
+
+def _check_priority(instance: Any, attribute: Any, value: Any) -> None:
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise TypeError(
+            f"priority must be an integer from 0 to 255, got {type(value).__name__} {value!r:.40}"
+        )
+    if value not in PRIORITY_RANGE:
+        raise ValueError(f"priority must be an integer from 0 to 255, got {value}")
 
 
 @attrs.frozen(slots=True)
 class PluginManifest:
     """What packaging metadata cannot say about a plugin; returned by ``gini_manifest()``.
 
+    ``priority`` is an integer from 0 to 255 (lower starts earlier; see the bands above).
     ``incompatible_with`` maps a plugin name to a PEP 440 specifier of the versions this
-    plugin cannot run beside (``{"old-disk": "<2"}``; ``""`` means every version).
+    plugin cannot run beside (``{"old-disk": "<2"}``; ``""`` means every version). A wrong
+    type or value raises TypeError/ValueError naming the field.
     """
 
-    priority: int = PRIORITY_THIRD_PARTY
-    conflicts_with: tuple[str, ...] = attrs.field(default=(), converter=tuple)
+    priority: int = attrs.field(default=PRIORITY_THIRD_PARTY, validator=_check_priority)
+    conflicts_with: tuple[str, ...] = attrs.field(default=(), converter=_conflict_names)
     incompatible_with: Mapping[str, str] = attrs.field(factory=dict, converter=_specifiers)
-    resources: tuple[ResourceClaim, ...] = attrs.field(default=(), converter=tuple)
-    tags: tuple[str, ...] = attrs.field(default=(), converter=tuple)
+    resources: tuple[ResourceClaim, ...] = attrs.field(default=(), converter=_claims)
+    tags: tuple[str, ...] = attrs.field(default=(), converter=_tag_names)
 
     def __attrs_post_init__(self) -> None:
         for name, spec in self.incompatible_with.items():
+            if not isinstance(name, str) or not isinstance(spec, str):
+                raise TypeError(
+                    f"incompatible_with must map plugin names to specifier strings, "
+                    f"got {name!r:.40}: {spec!r:.40}"
+                )
             try:
                 SpecifierSet(spec)
             except InvalidSpecifier:
                 raise ValueError(
                     f"incompatible_with[{name!r}]: {spec!r} is not a PEP 440 specifier"
                 ) from None
+
+    def check(self) -> None:
+        """Re-run the checks (a manifest may have been altered after it was built)."""
+        type(self)(
+            priority=self.priority,
+            conflicts_with=self.conflicts_with,
+            incompatible_with=self.incompatible_with,
+            resources=self.resources,
+            tags=self.tags,
+        )
 
 
 @attrs.define(eq=False)

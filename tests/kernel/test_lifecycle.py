@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import signal
+import threading
+
 import pytest
 
 from gini_host import Host, PipelineSpec, UsageError, hookimpl, stage
@@ -203,23 +206,52 @@ def test_failed_plugin_stops_observing(make_host):
 
 
 def test_interrupt_during_boot_reaches_the_caller():
-    """Ctrl-C while a plugin initializes is not swallowed: boot raises, shutdown still runs."""
+    """A real Ctrl-C (SIGINT) while a plugin initializes is not swallowed, even while the
+    hook is stuck: boot raises KeyboardInterrupt at once, shutdown still runs."""
     calls: list[str] = []
+    never = threading.Event()
 
     class Slow:
         gini_name = "slow"
 
         @hookimpl
         def gini_plugin_init(self, host):
-            raise KeyboardInterrupt
+            signal.raise_signal(signal.SIGINT)  # the operator's Ctrl-C, not a raise
+            never.wait()
 
         @hookimpl
         def gini_shutdown(self, host):
             calls.append("shutdown")
 
-    with pytest.raises(KeyboardInterrupt), Host([Slow()], autoload=False):
-        pass
+    try:
+        with pytest.raises(KeyboardInterrupt), Host([Slow()], autoload=False):
+            pass
+    finally:
+        never.set()  # let the abandoned hook thread end
     assert calls == ["shutdown"]
+
+
+def test_keyboard_interrupt_raised_by_a_plugin_is_its_failure():
+    """KeyboardInterrupt or SystemExit raised by plugin code fails that plugin, not the host."""
+
+    class Ctrl:
+        gini_name = "ctrl"
+
+        @hookimpl
+        def gini_plugin_init(self, host):
+            raise KeyboardInterrupt("not a signal")
+
+    class Exits:
+        gini_name = "exits"
+
+        @hookimpl
+        def gini_preflight(self, host):
+            raise SystemExit(3)
+
+    with Host([Ctrl(), Exits()], autoload=False) as host:
+        assert host.plugin("ctrl").reason == "gini_plugin_init raised KeyboardInterrupt: not a signal"
+        assert host.plugin("exits").reason == "preflight: gini_preflight raised SystemExit: 3"
+        assert not host.plugin("ctrl").active
 
 
 def test_dependent_of_a_plugin_failing_mid_boot_gets_no_more_hooks(plugin_dist, boot, statuses):
