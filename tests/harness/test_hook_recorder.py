@@ -52,6 +52,22 @@ def test_per_plugin_calls_carry_plugin_arguments_and_result(make_host, hook_reco
     assert hook_recorder.plugins("gini_preflight") == ["worker"]
 
 
+class Exits:
+    gini_name = "exits"
+
+    @hookimpl
+    def gini_preflight(self, host):
+        raise SystemExit(3)
+
+
+def test_a_hook_raising_system_exit_is_recorded_as_raised(make_host, hook_recorder):
+    """SystemExit out of a hook is an exception the hook raised, not a value it returned."""
+    make_host(Exits())
+    call = hook_recorder.call("gini_preflight")
+    assert isinstance(call.raised, SystemExit)
+    assert call.returned is None
+
+
 def test_a_raising_hook_is_recorded_with_its_exception(make_host, hook_recorder):
     """A hook that raises is recorded too, with the exception in .raised."""
     make_host(Dependent())
