@@ -16,7 +16,9 @@ the lengths it reads, and a corrupt length made it allocate 16 GB and spend a mi
 failing (measured); a corrupt JSON file fails at once.
 
 Trust: the file lives in ``$XDG_CACHE_HOME/gini-host/`` (default ``~/.cache/gini-host/``),
-in a directory created private to the user, and is written atomically (a temporary file in
+in a directory created private to the user and opened without following symlinks (its
+parent checked too; everything else is done relative to that descriptor), and is written
+atomically (a temporary file in
 the same directory, then ``os.replace``). A file that is unreadable, corrupt, of another
 format version, owned by someone else or writable by others is ignored and rebuilt, never
 trusted; the reason is logged at debug level. See ``docs/performance.md``.
@@ -29,6 +31,7 @@ seen until something else changes; ``--refresh-plugins`` rebuilds the index.
 from __future__ import annotations
 
 import contextlib
+import errno
 import json
 import os
 import stat
@@ -130,33 +133,19 @@ def load(paths: Sequence[str]) -> Any | None:
     """The payload stored for ``paths`` when every stamp still holds; None otherwise."""
     path = index_file(paths)
     try:
-        dir_problem = ownership_problem(os.stat(os.path.dirname(path)))
-    except OSError:
+        dir_fd = _open_private_dir(os.path.dirname(path), create=False)
+    except FileNotFoundError:
         logger.debug("entry-point index: no cache directory yet")
         return None
-    if dir_problem is not None:
-        logger.debug("entry-point index: ignoring {}: directory {}", path, dir_problem)
+    except (OSError, _UntrustedDirectory) as exc:
+        logger.debug("entry-point index: ignoring {}: {}", path, exc)
         return None
     try:
-        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))
-    except FileNotFoundError:
-        logger.debug("entry-point index: {} does not exist yet", path)
-        return None
-    except OSError as exc:
-        logger.debug("entry-point index: ignoring {}: cannot open: {}", path, exc)
-        return None
-    try:
-        problem = ownership_problem(os.fstat(fd))
-        if problem is not None:
-            logger.debug("entry-point index: ignoring {}: {}", path, problem)
-            return None
-        with os.fdopen(fd, "rb", closefd=False) as fh:
-            raw = fh.read()
-    except OSError as exc:
-        logger.debug("entry-point index: ignoring {}: cannot read: {}", path, exc)
-        return None
+        raw = _read_private_file(dir_fd, path)
     finally:
-        os.close(fd)
+        os.close(dir_fd)
+    if raw is None:
+        return None
     try:
         data = json.loads(raw)
     except ValueError as exc:
@@ -210,7 +199,11 @@ def store(paths: Sequence[str], payload: Any, stamps: Sequence[Stamp]) -> bool:
     path = index_file(paths)
     directory = os.path.dirname(path)
     try:
-        _ensure_private_dir(directory)
+        dir_fd = _ensure_private_dir(directory)
+    except (OSError, _UntrustedDirectory) as exc:
+        logger.debug("entry-point index: not stored in {}: {}", directory, exc)
+        return False
+    try:
         document = {
             "format": FORMAT_VERSION,
             "key": _key(paths),
@@ -218,11 +211,13 @@ def store(paths: Sequence[str], payload: Any, stamps: Sequence[Stamp]) -> bool:
             "payload": payload,
         }
         text = json.dumps(document, separators=(",", ":"), check_circular=False)
-        _write_atomically(directory, path, text.encode())
-        _prune(directory)
-    except (OSError, _UntrustedDirectory) as exc:
+        _write_atomically(dir_fd, path, text.encode())
+        _prune(dir_fd)
+    except OSError as exc:
         logger.debug("entry-point index: not stored in {}: {}", directory, exc)
         return False
+    finally:
+        os.close(dir_fd)
     return True
 
 
@@ -230,42 +225,129 @@ class _UntrustedDirectory(Exception):
     pass
 
 
-def _ensure_private_dir(directory: str) -> None:
-    os.makedirs(os.path.dirname(directory), exist_ok=True)
-    with contextlib.suppress(FileExistsError):
-        os.mkdir(directory, 0o700)
-    problem = ownership_problem(os.stat(directory))
-    if problem is not None:
-        raise _UntrustedDirectory(f"directory {problem}")
+_NOFOLLOW: Final = getattr(os, "O_NOFOLLOW", 0)
+_DIRECTORY: Final = getattr(os, "O_DIRECTORY", 0)
 
 
-def _write_atomically(directory: str, path: str, data: bytes) -> None:
+def _read_private_file(dir_fd: int, path: str) -> bytes | None:
+    """The bytes of the index file in the (trusted) directory ``dir_fd``, opened without
+    following a symlink; None (logged) when it is missing or not to be trusted."""
+    try:
+        fd = os.open(os.path.basename(path), os.O_RDONLY | _NOFOLLOW, dir_fd=dir_fd)
+    except FileNotFoundError:
+        logger.debug("entry-point index: {} does not exist yet", path)
+        return None
+    except OSError as exc:
+        logger.debug("entry-point index: ignoring {}: cannot open: {}", path, exc)
+        return None
+    try:
+        st = os.fstat(fd)
+        problem = ownership_problem(st) or (None if stat.S_ISREG(st.st_mode) else "not a regular file")
+        if problem is not None:
+            logger.debug("entry-point index: ignoring {}: {}", path, problem)
+            return None
+        with os.fdopen(fd, "rb", closefd=False) as fh:
+            return fh.read()
+    except OSError as exc:
+        logger.debug("entry-point index: ignoring {}: cannot read: {}", path, exc)
+        return None
+    finally:
+        os.close(fd)
+
+
+def _check_parent(parent: str) -> None:
+    """The cache root (``$XDG_CACHE_HOME``, ``~/.cache``) may be a symlink (a home on
+    another disk), but where it leads must be a directory owned by this user (or root) that
+    others cannot write to, unless it is sticky (``/tmp``-like: then no one else can rename
+    or remove what this user created in it)."""
+    st = os.stat(parent)
+    getuid = getattr(os, "getuid", None)
+    if not stat.S_ISDIR(st.st_mode):
+        raise _UntrustedDirectory(f"{parent} is not a directory")
+    if getuid is not None and st.st_uid not in (getuid(), 0):
+        raise _UntrustedDirectory(f"{parent} is owned by uid {st.st_uid}, not by this user")
+    shared = st.st_mode & (stat.S_IWGRP | stat.S_IWOTH)
+    if shared and not st.st_mode & stat.S_ISVTX:
+        raise _UntrustedDirectory(
+            f"{parent} is writable by others (mode {stat.filemode(st.st_mode)})"
+        )
+
+
+def _open_private_dir(directory: str, *, create: bool) -> int:
+    """A file descriptor of the host's own cache directory, opened without following a
+    symlink (``O_NOFOLLOW``: another user's symlink named ``gini-host`` in a shared cache
+    root must not send the index, or its pruning, into their folder). The directory must
+    be owned by this user and private; its parent is checked too. Every later operation is
+    relative to the descriptor, so the directory cannot be swapped between check and use."""
+    parent = os.path.dirname(directory)
+    if create:
+        os.makedirs(parent, exist_ok=True)
+    _check_parent(parent)
+    if create:
+        with contextlib.suppress(FileExistsError):
+            os.mkdir(directory, 0o700)
+    try:
+        fd = os.open(directory, os.O_RDONLY | _DIRECTORY | _NOFOLLOW)
+    except OSError as exc:
+        if exc.errno in (errno.ELOOP, errno.ENOTDIR):
+            raise _UntrustedDirectory(f"{directory} is not a directory (a symlink?)") from None
+        raise
+    try:
+        st = os.fstat(fd)
+        problem = ownership_problem(st) or (None if stat.S_ISDIR(st.st_mode) else "not a directory")
+        if problem is not None:
+            raise _UntrustedDirectory(f"directory {directory} {problem}")
+    except BaseException:
+        os.close(fd)
+        raise
+    return fd
+
+
+def _ensure_private_dir(directory: str) -> int:
+    return _open_private_dir(directory, create=True)
+
+
+def _write_atomically(dir_fd: int, path: str, data: bytes) -> None:
     # A unique name in the same directory (so os.replace is atomic), created exclusively
     # and private; cheaper than importing tempfile on a start-up path.
-    tmp = os.path.join(directory, f".index-{os.getpid()}-{time.time_ns()}.tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0), 0o600)
+    tmp = f".index-{os.getpid()}-{time.time_ns()}.tmp"
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | _NOFOLLOW, 0o600, dir_fd=dir_fd)
     try:
         with os.fdopen(fd, "wb") as fh:
             fh.write(data)
-        os.replace(tmp, path)
+        os.replace(tmp, os.path.basename(path), src_dir_fd=dir_fd, dst_dir_fd=dir_fd)
     except BaseException:
         with contextlib.suppress(OSError):
-            os.unlink(tmp)
+            os.unlink(tmp, dir_fd=dir_fd)
         raise
 
 
-def _prune(directory: str) -> None:
-    """Keep the newest :data:`MAX_FILES` index files (each path configuration has one)."""
-    files = [n for n in os.listdir(directory) if n.startswith(_PREFIX) and n.endswith(_SUFFIX)]
-    if len(files) <= MAX_FILES:
-        return
+def _ours(name: str) -> bool:
+    """A name the host gives its index files: ``index-`` + 8 hex digits + ``.json``."""
+    middle = name[len(_PREFIX) : -len(_SUFFIX)]
+    return (
+        name.startswith(_PREFIX)
+        and name.endswith(_SUFFIX)
+        and len(middle) == 8
+        and all(c in "0123456789abcdef" for c in middle)
+    )
+
+
+def _prune(dir_fd: int) -> None:
+    """Keep the newest :data:`MAX_FILES` index files (each path configuration has one).
+
+    Only files the host made itself go: named as it names them, regular files (not
+    symlinks) owned by this user."""
     aged = []
-    for name in files:
-        full = os.path.join(directory, name)
+    for name in os.listdir(dir_fd):
+        if not _ours(name):
+            continue
         try:
-            aged.append((os.stat(full).st_mtime_ns, full))
+            st = os.stat(name, dir_fd=dir_fd, follow_symlinks=False)
         except OSError:
             continue
-    for _, full in sorted(aged)[: len(aged) - MAX_FILES]:
+        if stat.S_ISREG(st.st_mode) and ownership_problem(st) is None:
+            aged.append((st.st_mtime_ns, name))
+    for _, name in sorted(aged)[: max(0, len(aged) - MAX_FILES)]:
         with contextlib.suppress(OSError):
-            os.unlink(full)
+            os.unlink(name, dir_fd=dir_fd)

@@ -193,3 +193,56 @@ def capture_debug():
         yield messages
     finally:
         logger.remove(handler)
+
+
+def _victim_files(folder):
+    """Index-like files in a folder that is not the host's (another user's, say)."""
+    folder.mkdir(mode=0o700)
+    for i in range(index.MAX_FILES + 4):
+        (folder / f"index-{i:08x}.json").write_text("theirs")
+    return sorted(os.listdir(folder))
+
+
+def test_a_symlink_named_like_the_cache_directory_is_not_followed(site, scan_site, cache_home, tmp_path):
+    """In a shared cache root, a symlink ``gini-host`` pointing into someone's folder gets
+    neither the index written through it nor their index-*.json files pruned."""
+    victim = tmp_path / "victim"
+    before = _victim_files(victim)
+    cache_home.mkdir(mode=0o700)
+    os.symlink(victim, cache_home / "gini-host")
+    site("alpha", PLUGIN)
+    found = scan_site()
+    assert [e.name for e in found.entry_points] == ["alpha"]  # discovery still works
+    assert sorted(os.listdir(victim)) == before
+    assert all((victim / n).read_text() == "theirs" for n in before)
+
+
+def test_a_cache_root_writable_by_others_is_not_used(site, scan_site, cache_home):
+    """The cache root (its parent) must not be writable by others (unless sticky)."""
+    cache_home.mkdir()
+    os.chmod(cache_home, 0o777)
+    site("alpha", PLUGIN)
+    scan_site()
+    assert not os.path.exists(cache_home / "gini-host")
+    os.chmod(cache_home, 0o1777)  # sticky, like /tmp: others cannot rename what is ours
+    scan_site()
+    assert os.path.isdir(cache_home / "gini-host")
+
+
+def test_pruning_deletes_only_files_the_host_made(site, tmp_path, cache_home):
+    """Old index files go; a symlink or a file not named like the host's stays."""
+    directory = cache_home / "gini-host"
+    directory.mkdir(parents=True, mode=0o700)
+    outside = tmp_path / "outside.json"
+    outside.write_text("keep me")
+    os.symlink(outside, directory / "index-00000000.json")
+    (directory / "index-notmine.json").write_text("keep")
+    for i in range(index.MAX_FILES + 4):
+        folder = tmp_path / f"p{i}"
+        folder.mkdir()
+        scan([str(folder)])
+    assert outside.read_text() == "keep me"
+    assert os.path.islink(directory / "index-00000000.json")
+    assert (directory / "index-notmine.json").read_text() == "keep"
+    ours = [n for n in os.listdir(directory) if index._ours(n)]
+    assert len(ours) == index.MAX_FILES + 1  # the newest MAX_FILES, and the symlink left alone
