@@ -1,4 +1,5 @@
-"""Names: close-match suggestions and the "did you mean" tail of unknown-name messages.
+"""Names: close-match suggestions and the "did you mean" tail of unknown-name messages;
+what makes a valid plugin or stage name, and text made safe to print.
 
 Shared by the kernel (plugin names) and the engine (stage ids), so one wording and one
 matching rule serve every unknown-name message.
@@ -7,9 +8,10 @@ matching rule serve every unknown-name message.
 from __future__ import annotations
 
 import difflib
+import unicodedata
 from collections.abc import Iterable, Sequence
 
-__all__ = ["SEPARATOR", "did_you_mean", "suggest"]
+__all__ = ["SEPARATOR", "did_you_mean", "name_problem", "printable", "suggest"]
 
 #: Between the plugin and the name in a stage id: ``disk::format``.
 SEPARATOR = "::"
@@ -50,3 +52,35 @@ def did_you_mean(suggestions: Sequence[str]) -> str:
     quoted = [repr(s) for s in suggestions]
     listed = quoted[0] if len(quoted) == 1 else ", ".join(quoted[:-1]) + " or " + quoted[-1]
     return f"; did you mean {listed}?"
+
+
+#: Unicode categories that do not print as themselves: controls (newline, ESC), format
+#: characters (bidirectional overrides that reorder a line), line and paragraph separators.
+_UNPRINTABLE = frozenset({"Cc", "Cf", "Zl", "Zp"})
+
+
+def name_problem(name: object) -> str | None:
+    """Why ``name`` cannot name a plugin or a stage (None when it can): it must be a
+    non-empty string without surrounding spaces and without control characters, so that a
+    name cannot fake a line of output (``"ok\\nsucceeded  other"``) or colour a terminal."""
+    if not isinstance(name, str) or not name:
+        return "it must be a non-empty string"
+    if name != name.strip():
+        return "it must not start or end with whitespace"
+    if any(unicodedata.category(c) in _UNPRINTABLE for c in name):
+        return "it must not hold control characters"
+    return None
+
+
+def printable(text: str) -> str:
+    """``text`` with every control or format character escaped (``\\n``, ``\\x1b``,
+    ``\\u202e``): what a plugin wrote (a reason, a description) is shown, never obeyed."""
+    if text.isprintable():
+        return text
+    out = []
+    for c in text:
+        if c == " " or unicodedata.category(c) not in _UNPRINTABLE:
+            out.append(c)
+        else:
+            out.append(c.encode("unicode_escape").decode("ascii"))
+    return "".join(out)

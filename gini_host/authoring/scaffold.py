@@ -210,8 +210,11 @@ def new_plugin(name: str, directory: str | Path) -> list[Path]:
             "starting with a letter (e.g. disk-check)"
         )
     root = Path(directory)
-    if root.exists() and (not root.is_dir() or any(root.iterdir())):
-        raise UsageError(f"{root} already exists and is not an empty directory")
+    try:
+        if root.exists() and (not root.is_dir() or any(root.iterdir())):
+            raise UsageError(f"{root} already exists and is not an empty directory")
+    except OSError as exc:
+        raise UsageError(f"cannot use {root}: {exc.strerror or exc}") from None
     dist, module = project_names(name)
     values = {"name": name, "dist": dist, "module": module, "requirement": host_requirement()}
     files = {
@@ -221,9 +224,15 @@ def new_plugin(name: str, directory: str | Path) -> list[Path]:
         root / module / "plugin.py": _PLUGIN,
         root / "tests" / f"test_{name.replace('-', '_')}.py": _TEST,
     }
-    written = []
+    written: list[Path] = []
     for path, template in files.items():
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(template.substitute(values), encoding="utf-8")
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(template.substitute(values), encoding="utf-8")
+        except OSError as exc:  # /proc/x, a read-only disk, no permission: bad input
+            done = f" ({len(written)} file(s) already written there)" if written else ""
+            raise UsageError(
+                f"cannot write the plugin project into {root}: {exc.strerror or exc}{done}"
+            ) from None
         written.append(path)
     return written

@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any, Final, TextIO
 from gini_host import capture
 from gini_host.logs import color_enabled
 from gini_host.markers import hookimpl
+from gini_host.naming import printable
 
 if TYPE_CHECKING:
     from rich.console import Console, RenderableType
@@ -190,8 +191,8 @@ class TerminalReporter:
         status = result.status.value
         duration = f" ({_seconds(result.duration)})" if result.attempts else ""
         attempts = f" after {result.attempts} attempts" if result.attempts > 1 else ""
-        detail = result.detail
-        line = f"{status:<10} {result.stage_id}{duration}{attempts}"
+        detail = printable(result.detail) if result.detail else result.detail
+        line = f"{status:<10} {printable(result.stage_id)}{duration}{attempts}"
         self._stream.write(line + (f": {detail}" if detail else "") + "\n")
         self._stream.flush()
 

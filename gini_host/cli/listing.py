@@ -9,6 +9,7 @@ import click
 
 from gini_host.cli import output
 from gini_host.cli.session import CliSession, pass_session
+from gini_host.naming import printable
 
 __all__ = ["COMMANDS", "json_option"]
 
@@ -36,11 +37,11 @@ def plugins_command(session: CliSession, as_json: bool) -> None:
         return
     rows = [
         [
-            p.name,
-            p.version or "-",
-            p.distribution or "-",
+            printable(p.name),
+            printable(p.version or "-"),
+            printable(p.distribution or "-"),
             output.styled(p.status.value, p.status.value),
-            p.reason or "",
+            printable(p.reason or ""),
         ]
         for p in host.plugins
     ]
@@ -76,7 +77,7 @@ def stages_command(session: CliSession, tag: str | None, plugin: str | None, as_
     if as_json:
         output.emit_json([output.stage_json(s) for s in stages])
         return
-    rows = [[s.id, ", ".join(s.tags) or "-", s.description] for s in stages]
+    rows = [[s.id, printable(", ".join(s.tags) or "-"), printable(s.description)] for s in stages]
     output.echo(output.table(["id", "tags", "description"], rows))
     if session.verbose:
         output.echo()
@@ -94,7 +95,15 @@ def pipelines_command(session: CliSession, as_json: bool) -> None:
     if as_json:
         output.emit_json([output.pipeline_json(s) for s in specs])
         return
-    rows = [[s.name, s.source or "-", ", ".join(s.stages), s.description] for s in specs]
+    rows = [
+        [
+            printable(s.name),
+            s.source or "-",
+            printable(", ".join(s.stages)),
+            printable(s.description),
+        ]
+        for s in specs
+    ]
     output.echo(output.table(["name", "source", "stages", "description"], rows))
 
 

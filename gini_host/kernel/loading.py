@@ -30,7 +30,7 @@ from gini_host.kernel.discovery import Installed
 from gini_host.kernel.hookspecs import HOOK_NAMES
 from gini_host.kernel.plugins import PRIORITY_KERNEL, PluginInfo, PluginManifest, PluginStatus
 from gini_host.logs import logger
-from gini_host.naming import suggest
+from gini_host.naming import name_problem, suggest
 
 if TYPE_CHECKING:
     from gini_host.kernel.config import PluginsConfig
@@ -160,7 +160,13 @@ def collect(
             requires=ep.requires,
         )
         first = seen.get(ep.name)
-        if first is not None:
+        problem = name_problem(ep.name)
+        if problem is not None:
+            info.set_status(
+                PluginStatus.FAILED,
+                f"invalid plugin name {ep.name!r} in {ep.distribution}'s entry points: {problem}",
+            )
+        elif first is not None:
             info.set_status(
                 PluginStatus.FAILED,
                 f"plugin name {ep.name!r} is already taken by {first.label()}",

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any, overload
 
 import attrs
 
-from gini_host.naming import SEPARATOR
+from gini_host.naming import SEPARATOR, name_problem
 
 if TYPE_CHECKING:
     from gini_host.stages.context import StageContext
@@ -32,8 +32,11 @@ def _str_tuple(value: Iterable[str]) -> tuple[str, ...]:
 
 
 def _check_name(instance: Stage, attribute: attrs.Attribute[str], value: str) -> None:
-    if not value or SEPARATOR in value or value != value.strip():
-        raise ValueError(f"invalid stage name {value!r}: it must be non-empty and hold no '::'")
+    problem = name_problem(value)
+    if problem is None and SEPARATOR in value:
+        problem = "it must hold no '::'"
+    if problem is not None:
+        raise ValueError(f"invalid stage name {value!r}: {problem}")
 
 
 def _non_negative(instance: Stage, attribute: attrs.Attribute[Any], value: float) -> None:
