@@ -11,7 +11,8 @@ import os
 import re
 import stat
 import tomllib
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextvars import ContextVar
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any, Final
@@ -131,12 +132,50 @@ class HistoryConfig:
     keep: int = DEFAULT_HISTORY_KEEP
 
 
+#: The plugin whose code runs in this context (set by the kernel around every import and
+#: hook call of a plugin): while it is set, ``host.config.plugin`` shows that plugin's table
+#: only, so no plugin reads another's settings (tokens, paths) through the shared host.
+CURRENT_PLUGIN: ContextVar[str | None] = ContextVar("gini_host_current_plugin", default=None)
+
+
+class PluginTables(Mapping[str, Mapping[str, Any]]):
+    """``[plugin.NAME]`` tables by plugin name; inside a plugin's code, only its own."""
+
+    def __init__(self, tables: Mapping[str, Mapping[str, Any]] | None = None) -> None:
+        self._tables = dict(tables or {})
+
+    def _visible(self) -> Mapping[str, Mapping[str, Any]]:
+        who = CURRENT_PLUGIN.get()
+        if who is None:
+            return self._tables
+        own = self._tables.get(who)
+        return {who: own} if own is not None else {}
+
+    def __getitem__(self, name: str) -> Mapping[str, Any]:
+        return self._visible()[name]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(list(self._visible()))
+
+    def __len__(self) -> int:
+        return len(self._visible())
+
+    def __repr__(self) -> str:
+        return f"PluginTables({list(self)!r})"
+
+
+def _plugin_tables(value: Mapping[str, Mapping[str, Any]]) -> PluginTables:
+    return value if isinstance(value, PluginTables) else PluginTables(value)
+
+
 @attrs.frozen(slots=True)
 class HostConfig:
     """The whole configuration; ``source`` is the file it came from, if any."""
 
     plugins: PluginsConfig = PluginsConfig()
-    plugin: Mapping[str, Mapping[str, Any]] = attrs.field(factory=lambda: MappingProxyType({}))
+    plugin: Mapping[str, Mapping[str, Any]] = attrs.field(
+        factory=PluginTables, converter=_plugin_tables
+    )
     pipelines: Mapping[str, PipelineSpec] = attrs.field(factory=lambda: MappingProxyType({}))
     stages: Mapping[str, StageSettings] = attrs.field(factory=lambda: MappingProxyType({}))
     run: RunConfig = RunConfig()
@@ -269,7 +308,7 @@ def config_from_mapping(data: Mapping[str, Any], source: str = "<mapping>") -> H
     history = _history(c, c.table(data, "history"))
     return HostConfig(
         plugins=plugins,
-        plugin=MappingProxyType(plugin),
+        plugin=PluginTables(plugin),
         pipelines=MappingProxyType(pipelines),
         stages=MappingProxyType(stages),
         run=run,

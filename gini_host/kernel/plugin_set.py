@@ -25,6 +25,7 @@ import pluggy
 from pluggy._callers import _multicall
 
 from gini_host.errors import PluginHookError, exception_line
+from gini_host.kernel.config import CURRENT_PLUGIN
 from gini_host.kernel.guard import SignalProbe, call_plugin_code
 from gini_host.kernel.plugins import PluginInfo, PluginStatus
 from gini_host.kernel.resolution import cascade
@@ -118,7 +119,9 @@ class PluginSet:
         function: Callable[[], T],
         kwargs: Mapping[str, Any] | None = None,
     ) -> T:
-        """Run plugin code for ``info`` (an import, a hook call) as untrusted code."""
+        """Run plugin code for ``info`` (an import, a hook call) as untrusted code; it sees
+        its own ``[plugin.NAME]`` table only (:data:`CURRENT_PLUGIN`)."""
+        token = CURRENT_PLUGIN.set(info.name)
         try:
             result = call_plugin_code(
                 function,
@@ -131,6 +134,8 @@ class PluginSet:
             cause = exc.__cause__ if exc.__cause__ is not None else exc
             self._notify(what, info, kwargs, pluggy.Result(None, cause))
             raise
+        finally:
+            CURRENT_PLUGIN.reset(token)
         self._notify(what, info, kwargs, pluggy.Result(result, None))
         return result
 
