@@ -98,33 +98,27 @@ def _specifiers(value: Mapping[str, str] | None) -> Mapping[str, str]:
     return dict(value or {})
 
 
-def _strings(field: str, value: Any) -> tuple[str, ...]:
-    """A tuple of strings, or a TypeError naming the manifest field."""
+def _items(field: str, value: Any, kind: type, what: str) -> tuple[Any, ...]:
+    """``value`` as a tuple of ``kind``, or a TypeError naming the manifest field."""
     if isinstance(value, str) or not isinstance(value, Iterable):
-        raise TypeError(f"{field} must be a list of names, got {type(value).__name__}")
+        raise TypeError(f"{field} must be a list of {what}, got {type(value).__name__}")
     items = tuple(value)
     for item in items:
-        if not isinstance(item, str):
-            raise TypeError(f"{field} must hold strings, got {type(item).__name__}")
+        if not isinstance(item, kind):
+            raise TypeError(f"{field} must hold {what}, got {type(item).__name__}")
     return items
 
 
 def _conflict_names(value: Any) -> tuple[str, ...]:
-    return _strings("conflicts_with", value)
+    return _items("conflicts_with", value, str, "names")
 
 
 def _tag_names(value: Any) -> tuple[str, ...]:
-    return _strings("tags", value)
+    return _items("tags", value, str, "names")
 
 
 def _claims(value: Any) -> tuple[ResourceClaim, ...]:
-    if not isinstance(value, Iterable) or isinstance(value, str):
-        raise TypeError(f"resources must be a list of ResourceClaim, got {type(value).__name__}")
-    items = tuple(value)
-    for item in items:
-        if not isinstance(item, ResourceClaim):
-            raise TypeError(f"resources must hold ResourceClaim, got {type(item).__name__}")
-    return items
+    return _items("resources", value, ResourceClaim, "ResourceClaim")
 
 
 def _check_priority(instance: Any, attribute: Any, value: Any) -> None:

@@ -11,6 +11,8 @@ import pytest
 from gini_host.authoring.scaffold import host_requirement
 from gini_host.testing import CliInvoker, PluginDists
 
+from .plugins import GOOD
+
 MARKS_IMPORT = """
     import os
     from pathlib import Path
@@ -22,17 +24,6 @@ MARKS_IMPORT = """
         return None
 """
 
-GOOD = """
-    from gini_host import hookimpl, stage
-
-    @stage
-    def ok(ctx):
-        return 1
-
-    @hookimpl
-    def gini_register_stages(host):
-        return [ok]
-"""
 
 
 @pytest.mark.parametrize(
