@@ -107,7 +107,7 @@ class CliSession:
         explicit = self.options.verbosity != 0 or self.options.log_json
         host.log_handler_id = None if explicit else self.log_handler_id
         # Tells the operator's Ctrl-C from a KeyboardInterrupt that plugin code raised.
-        host.plugins.signal_received = self.signals.signal_received
+        host.plugins.runner.signal_received = self.signals.signal_received
         self.host = host  # set before boot: a boot that fails halfway is still shut down
         host.boot()
         # The boot pipeline turns an interrupt into cancelled boot stages; honour it here.

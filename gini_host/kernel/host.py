@@ -34,7 +34,7 @@ from gini_host.kernel.loading import (
     collect,
     hook_problems,
     import_plugin,
-    load,
+    load_all,
 )
 from gini_host.kernel.plugin_set import HookMonitor, PluginSet
 from gini_host.kernel.plugins import PluginInfo, PluginManifest, PluginStatus
@@ -103,7 +103,7 @@ class Host:
         self.stage_manager = StageManager(self.plugin_manager)
         #: Every discovered plugin in load order, whatever its status.
         self.plugins = PluginSet(self.plugin_manager, self.stage_manager)
-        self.plugins.timeout = self.config.plugins.hook_timeout or None
+        self.plugins.runner.timeout = self.config.plugins.hook_timeout or None
         self.boot_result: PipelineResult | None = None
         self.installed: Installed | None = None
         #: The CLI's console log handler, published only while a logging plugin may replace
@@ -226,12 +226,14 @@ class Host:
         )
         check_names(plugins, settings, self.disable, self.config.source)
         core = self.builtins[0].name
+        wanted = []
         for info in plugins:
             if info.builtin and info.name == core:
                 info.obj = self.plugin_manager.get_plugin(core)
                 info.hooks = tuple(hook_problems(self.plugin_manager, info.obj)[0])
             elif info.status is PluginStatus.ACTIVE:
-                load(info, self.plugin_manager, self.plugins.run)
+                wanted.append(info)
+        load_all(wanted, self.plugin_manager, self.plugins.runner)
         self.plugins.replace(plugins)
         self.plugins.each_active("gini_manifest", self._read_manifest)
         if settings.strict:

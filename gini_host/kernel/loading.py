@@ -27,6 +27,7 @@ from gini_host.errors import (
     exception_line,
 )
 from gini_host.kernel.discovery import Installed
+from gini_host.kernel.guard import PluginCall, PluginCodeRunner
 from gini_host.kernel.hookspecs import HOOK_NAMES
 from gini_host.kernel.plugins import PRIORITY_KERNEL, PluginInfo, PluginManifest, PluginStatus
 from gini_host.logs import logger
@@ -252,57 +253,73 @@ def check_names(
             raise UnknownNameError(label, name, "discovered plugin", suggest(name, known))
 
 
-#: Runs plugin code for a plugin, as untrusted code (``PluginSet.run``): (plugin, what, code).
-PluginCode = Callable[[PluginInfo, str, Callable[[], Any]], Any]
+def load_all(
+    plugins: Sequence[PluginInfo], pm: pluggy.PluginManager, runner: PluginCodeRunner
+) -> None:
+    """Import, validate and register the given wanted plugins; each one with a problem is
+    marked failed.
 
-
-def load(info: PluginInfo, pm: pluggy.PluginManager, run: PluginCode) -> None:
-    """Import, validate and register one wanted plugin; on any problem mark it failed.
-
-    The import and the reading of its hooks are plugin code, run through ``run`` (a time
-    limit, stdout kept for the host, anything raised attributed to this plugin).
+    The imports and the reading of hooks are plugin code: they run as one batch through
+    ``runner`` (a time limit per plugin, stdout kept for the host, anything raised
+    attributed to its plugin), and nothing they produce touches the host until they are all
+    done; registering with pluggy then happens here, on the caller's thread.
     """
-    obj = info.obj
-    try:
-        if obj is None:
-            entry_point = info.entry_point
+    calls = [PluginCall(info.name, "import", _importer(info, pm)) for info in plugins]
+    for info, outcome in zip(plugins, runner.run(calls), strict=True):
+        if isinstance(outcome, PluginTimeoutError):
+            _failed(info, outcome.detail)
+        elif isinstance(outcome, PluginHookError):
+            cause = outcome.__cause__ or outcome
+            _failed(info, f"import failed: {exception_line(cause)}", cause)
+        else:
+            _register(info, pm, *outcome)
+
+
+def _importer(
+    info: PluginInfo, pm: pluggy.PluginManager
+) -> Callable[[], tuple[object, list[str], list[str]]]:
+    """The plugin code of loading ``info``: import it (or instantiate a class given in),
+    then read its hooks; returns (object, hooks, problems)."""
+    entry_point, given = info.entry_point, info.obj
+
+    def load() -> tuple[object, list[str], list[str]]:
+        if given is None:
             assert entry_point is not None
-            info.obj = run(info, "import", lambda: import_plugin(entry_point))
-        elif isinstance(obj, type):
-            info.obj = run(info, "import", obj)
-    except PluginTimeoutError as exc:
-        _failed(info, exc.detail)
-        return
-    except PluginHookError as exc:
-        cause = exc.__cause__ or exc
-        _failed(info, f"import failed: {exception_line(cause)}", cause)
-        return
-    try:
-        hooks, problems = run(info, "reading its hooks", lambda: _register(info, pm))
-    except PluginHookError as exc:
-        _failed(info, exc.detail, exc.__cause__)
-        return
+            obj = import_plugin(entry_point)
+        else:
+            obj = given() if isinstance(given, type) else given
+        try:
+            hooks, problems = hook_problems(pm, obj)
+        except BaseException as exc:  # a KeyboardInterrupt out of a property, say
+            return obj, [], [f"reading its hooks raised {exception_line(exc)}"]
+        return obj, hooks, problems
+
+    return load
+
+
+def _register(
+    info: PluginInfo, pm: pluggy.PluginManager, obj: object, hooks: list[str], problems: list[str]
+) -> None:
+    """Register a plugin whose hooks were read without problems (it is left unregistered
+    when pluggy finds one: pluggy may have added some hooks before an attribute raised).
+
+    pluggy reads the attributes again here, on the host's thread: an attribute that raised
+    or hung the first time was reported above; one that waits for its second read to do so
+    is past what the host can attribute cheaply."""
+    info.obj = obj
+    if not problems:
+        try:
+            pm.register(obj, name=info.name)
+        except (pluggy.PluginValidationError, ValueError) as exc:
+            problems = [f"invalid hook implementation: {exc}"]
+        except Exception as exc:
+            problems = [f"registering its hooks raised {exception_line(exc)}"]
+        if problems and pm.is_registered(obj):
+            pm.unregister(obj)
     if problems:
         _failed(info, "; ".join(problems))
         return
     info.hooks = tuple(hooks)
-
-
-def _register(info: PluginInfo, pm: pluggy.PluginManager) -> tuple[list[str], list[str]]:
-    """Check the plugin's hooks, then register it with pluggy (left unregistered when either
-    finds a problem: pluggy may have added some hooks before an attribute raised)."""
-    hooks, problems = hook_problems(pm, info.obj)
-    if problems:
-        return hooks, problems
-    try:
-        pm.register(info.obj, name=info.name)
-    except (pluggy.PluginValidationError, ValueError) as exc:
-        problems = [f"invalid hook implementation: {exc}"]
-    except Exception as exc:
-        problems = [f"registering its hooks raised {exception_line(exc)}"]
-    if problems and pm.is_registered(info.obj):
-        pm.unregister(info.obj)
-    return hooks, problems
 
 
 def _failed(info: PluginInfo, reason: str, exc: BaseException | None = None) -> None:

@@ -26,7 +26,7 @@ from pluggy._callers import _multicall
 
 from gini_host.errors import PluginHookError, exception_line
 from gini_host.kernel.config import CURRENT_PLUGIN
-from gini_host.kernel.guard import SignalProbe, call_plugin_code
+from gini_host.kernel.guard import PluginCodeRunner
 from gini_host.kernel.plugins import PluginInfo, PluginStatus
 from gini_host.kernel.resolution import cascade
 from gini_host.logs import logger
@@ -55,10 +55,14 @@ class PluginSet:
         self.plugin_manager = plugin_manager
         self.stage_manager = stage_manager
         self.monitors: list[HookMonitor] = []
-        #: Limit on each import and hook call, in seconds (None: none).
-        self.timeout: float | None = DEFAULT_HOOK_TIMEOUT
-        #: Tells a real signal from a plugin's own KeyboardInterrupt (set by the CLI).
-        self.signal_received: SignalProbe = None
+        #: Runs every import and hook call as plugin code (its ``timeout`` is
+        #: ``[plugins] hook_timeout``; its ``signal_received`` is set by the CLI).
+        self.runner = PluginCodeRunner()
+        self.runner.timeout = DEFAULT_HOOK_TIMEOUT
+        #: Each hook's implementations by plugin object id, built on first use; emptied when
+        #: plugins are registered or taken out (one pass over pluggy's list per hook, where a
+        #: scan per plugin and hook made a 500-plugin boot quadratic).
+        self._impls: dict[str, dict[int, list[pluggy.HookImpl]]] = {}
         self._plugins: list[PluginInfo] = []
         #: Hook implementations of plugins taken out of pluggy, by plugin object id: a
         #: plugin that failed after its init still gets its ``gini_shutdown`` call.
@@ -67,8 +71,9 @@ class PluginSet:
     # -- the sequence ------------------------------------------------------------------------
 
     def replace(self, plugins: list[PluginInfo]) -> None:
-        """Set the load order (discovery does this once)."""
+        """Set the load order (discovery does this once, after registering plugins)."""
         self._plugins = plugins
+        self._impls.clear()
 
     def __iter__(self) -> Iterator[PluginInfo]:
         return iter(self._plugins)
@@ -121,15 +126,9 @@ class PluginSet:
     ) -> T:
         """Run plugin code for ``info`` (an import, a hook call) as untrusted code; it sees
         its own ``[plugin.NAME]`` table only (:data:`CURRENT_PLUGIN`)."""
-        token = CURRENT_PLUGIN.set(info.name)
+        token = CURRENT_PLUGIN.set(info.name)  # copied into the worker's context
         try:
-            result = call_plugin_code(
-                function,
-                plugin=info.name,
-                what=what,
-                timeout=self.timeout,
-                signal_received=self.signal_received,
-            )
+            result = self.runner.call(info.name, what, function)
         except PluginHookError as exc:
             cause = exc.__cause__ if exc.__cause__ is not None else exc
             self._notify(what, info, kwargs, pluggy.Result(None, cause))
@@ -147,10 +146,13 @@ class PluginSet:
         retired = self._retired.get(id(obj))
         if retired is not None and retired[0] is obj:
             return list(retired[1].get(hook, ()))
-        caller = getattr(self.plugin_manager.hook, hook, None)
-        if caller is None:
-            return []
-        return [impl for impl in caller.get_hookimpls() if impl.plugin is obj]
+        by_plugin = self._impls.get(hook)
+        if by_plugin is None:
+            caller = getattr(self.plugin_manager.hook, hook, None)
+            by_plugin = self._impls[hook] = {}
+            for impl in caller.get_hookimpls() if caller is not None else ():
+                by_plugin.setdefault(id(impl.plugin), []).append(impl)
+        return [impl for impl in by_plugin.get(id(obj), ()) if impl.plugin is obj]
 
     def _notify(
         self,
@@ -212,6 +214,7 @@ class PluginSet:
                 }
                 self._retired[id(p.obj)] = (p.obj, impls)
                 pm.unregister(p.obj)
+                self._impls.clear()
             if registry.by_plugin(p.name) or any(
                 s.source == p.name for s in self.stage_manager.pipeline_specs()
             ):
