@@ -26,6 +26,7 @@ deadline instead of waking for each call.
 from __future__ import annotations
 
 import contextvars
+import signal
 import threading
 import time
 from collections.abc import Callable, Sequence
@@ -47,14 +48,20 @@ SignalProbe = Callable[[], bool] | None
 _PENDING: Final = object()
 
 
-@attrs.frozen
+@attrs.define
 class PluginCall:
     """One piece of plugin code to run: ``function()`` for ``plugin`` (``what`` names the
-    import or hook, for messages)."""
+    import or hook, for messages). A function that calls several hooks in turn calls
+    :meth:`mark` before each: the limit then applies to each hook, and a timeout names it."""
 
     plugin: str
     what: str
     function: Callable[[], Any]
+    since: float = 0.0
+
+    def mark(self, what: str) -> None:
+        """A new hook starts now (on the worker thread)."""
+        self.what, self.since = what, time.monotonic()
 
 
 class _Batch:
@@ -110,6 +117,12 @@ class _Worker:
             self._ready.notify()
 
     def _loop(self) -> None:
+        # The operator's SIGINT/SIGTERM must reach the main thread, which waits for this one:
+        # a signal the kernel hands to a thread blocked here would leave the main thread
+        # asleep until the limit (seen: 30 s after Ctrl-C). Threads plugin code starts from
+        # here inherit the mask.
+        if hasattr(signal, "pthread_sigmask"):
+            signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT, signal.SIGTERM})
         while True:
             with self._ready:
                 while not self._tasks:
@@ -165,7 +178,8 @@ class PluginCodeRunner:
                     if batch.current < 0:
                         batch.cond.wait(timeout)  # woken when done; the worker is starting
                         continue
-                    left = batch.started + timeout - time.monotonic()
+                    started = max(batch.started, batch.calls[batch.current].since)
+                    left = started + timeout - time.monotonic()
                     if left > 0:
                         batch.cond.wait(left)
                         continue

@@ -244,8 +244,7 @@ class Host:
         self.plugins.drop_inactive()
         return {p.name: p.status.value for p in self.plugins}
 
-    def _read_manifest(self, info: PluginInfo) -> None:
-        manifest = self.plugins.call(info, "gini_manifest")
+    def _read_manifest(self, info: PluginInfo, manifest: Any) -> None:
         if manifest is None:
             return
         if not isinstance(manifest, PluginManifest):
@@ -267,10 +266,12 @@ class Host:
 
     def run_preflight(self) -> dict[str, list[str]]:
         """Boot step 2: every active plugin's preflight; problems fail it and its dependents."""
-        return self.plugins.each_active("gini_preflight", self._preflight_one)
+        return self.plugins.each_active(
+            "gini_preflight", self._preflight_one, handle_errors=True, host=self
+        )
 
-    def _preflight_one(self, info: PluginInfo) -> list[str]:
-        problems = self.preflight_plugin(info)
+    def _preflight_one(self, info: PluginInfo, outcome: Any) -> list[str]:
+        problems = _problems(outcome)
         if problems:
             self.plugins.fail(info, PluginStatus.FAILED, "preflight: " + "; ".join(problems))
         return problems
@@ -278,36 +279,44 @@ class Host:
     def preflight_plugin(self, info: PluginInfo) -> list[str]:
         """One plugin's preflight problems (a raise is a problem too); empty when it passes."""
         try:
-            problems = self.plugins.call(info, "gini_preflight", host=self)
+            return _problems(self.plugins.call(info, "gini_preflight", host=self))
         except PluginHookError as exc:
-            return [exc.detail]
-        if problems is None:
-            return []
-        if isinstance(problems, str):
-            return [problems]
-        return [str(p) for p in problems]
+            return _problems(exc)
 
     def init_plugins(self) -> list[str]:
         """Boot step 3: ``gini_configure`` then ``gini_plugin_init``, per plugin in order."""
-        return list(self.plugins.each_active("gini_plugin_init", self._init_one))
+        return list(
+            self.plugins.each_active(
+                "gini_plugin_init",
+                steps=self._init_steps,
+                start=self._initialized.append,  # shut down even if init fails halfway
+            )
+        )
 
-    def _init_one(self, info: PluginInfo) -> None:
-        self._initialized.append(info)  # shut down even if init fails halfway
+    def _init_steps(self, info: PluginInfo) -> list[tuple[str, Mapping[str, Any]]]:
         config = self.config.plugin_config(info.name)
-        self.plugins.call(info, "gini_configure", host=self, config=config)
-        self.plugins.call(info, "gini_plugin_init", host=self)
+        return [
+            ("gini_configure", {"host": self, "config": config}),
+            ("gini_plugin_init", {"host": self}),
+        ]
 
     def register_plugin_stages(self) -> list[str]:
         """Boot step 4: stages of every active plugin; a bad one fails its whole plugin."""
-        self.plugins.each_active("gini_register_stages", self._stages_of)
+        core = self.builtins[0].name
+        self.plugins.each_active(
+            "gini_register_stages",
+            self._stages_of,
+            # core's stages were registered before boot: they are the boot
+            steps=lambda info: (
+                [] if info.name == core else [("gini_register_stages", {"host": self})]
+            ),
+        )
         self._warn_unknown_stage_tables()
         return self.stage_manager.stage_ids()
 
-    def _stages_of(self, info: PluginInfo) -> None:
-        if info.name == self.builtins[0].name:
-            return  # core's stages were registered before boot: they are the boot
+    def _stages_of(self, info: PluginInfo, stages: Any) -> None:
         try:
-            for stage in self.plugins.call(info, "gini_register_stages", host=self) or ():
+            for stage in stages or ():
                 if not isinstance(stage, Stage):
                     raise TypeError(f"expected stages made with @stage, got {stage!r}")
                 owned = stage.owned_by(info.name)
@@ -330,13 +339,13 @@ class Host:
 
     def register_plugin_pipelines(self) -> list[str]:
         """Boot step 5: pipelines from plugins, then from the config file."""
-        self.plugins.each_active("gini_register_pipelines", self._pipelines_of)
+        self.plugins.each_active("gini_register_pipelines", self._pipelines_of, host=self)
         for spec in self.config.pipelines.values():
             self.stage_manager.register_pipeline(spec)
         return [spec.name for spec in self.stage_manager.pipeline_specs()]
 
-    def _pipelines_of(self, info: PluginInfo) -> None:
-        for raw in self.plugins.call(info, "gini_register_pipelines", host=self) or ():
+    def _pipelines_of(self, info: PluginInfo, specs: Any) -> None:
+        for raw in specs or ():
             spec = spec_from_any(raw)
             self.stage_manager.register_pipeline(
                 PipelineSpec(spec.name, spec.stages, spec.description, spec.requires, info.name)
@@ -444,6 +453,17 @@ class Host:
         group = ExceptionGroup(f"{len(errors)} plugin(s) failed to shut down", errors)
         logger.error("{}: {}", group.message, "; ".join(str(e) for e in errors))
         return group
+
+
+def _problems(outcome: Any) -> list[str]:
+    """A preflight's verdict as problem lines: None passes; a raise is a problem too."""
+    if outcome is None:
+        return []
+    if isinstance(outcome, PluginHookError):
+        return [outcome.detail]
+    if isinstance(outcome, str):
+        return [outcome]
+    return [str(p) for p in outcome]
 
 
 from gini_host.builtin.core import BOOT_TARGET  # noqa: E402  (core imports the markers only)

@@ -116,7 +116,7 @@ def hook_problems(pm: pluggy.PluginManager, obj: object) -> tuple[list[str], lis
                 problems.append(
                     f"{attr} is not marked with @gini_host.hookimpl, so it would never run"
                 )
-    return list(dict.fromkeys(hooks)), problems
+    return sorted(set(hooks)), problems
 
 
 def _candidates(obj: object) -> list[str]:
@@ -124,11 +124,11 @@ def _candidates(obj: object) -> list[str]:
     and its ``gini_*`` names: asking pluggy about every name a module imported doubled the
     cost of loading 500 plugins, since pluggy's ``register`` asks again."""
     if isinstance(obj, types.ModuleType):
-        return [
+        return sorted(
             name
             for name, value in vars(obj).items()
             if name.startswith("gini_") or isinstance(value, types.FunctionType)
-        ]
+        )
     return list(dir(obj))
 
 
