@@ -1,4 +1,4 @@
-"""A library of hostile plugins: sources for ``plugin_dist`` (``plugin_dist(name, SOURCE)``).
+"""Hostile plugins at boot: sources for ``plugin_dist`` (``plugin_dist(name, SOURCE)``).
 
 Each one does one thing a careless or hostile plugin author might, at boot (import, hooks,
 ``gini_add_commands``). A hang waits on an event nobody sets (it never returns; the host must
@@ -7,6 +7,8 @@ objects: install them with ``entry_points=object_entry_point(name)``.
 """
 
 from __future__ import annotations
+
+from typing import Any
 
 from gini_host.kernel.discovery import ENTRY_POINT_GROUP
 
@@ -180,6 +182,15 @@ BOOT_HOSTILES: dict[str, tuple[str, bool]] = {
     "h-priority-none": (MANIFEST_PRIORITY_NONE, False),
     "h-commands": (ADD_COMMANDS_RAISES, False),
 }
+
+
+def install_boot_hostiles(plugin_dist: Any) -> list[str]:
+    """Install every boot-time hostile plugin next to a good one (``plugin_dist`` is the
+    fixture); returns their names, the good one first."""
+    plugin_dist("h-good", GOOD)
+    for name, (source, is_object) in BOOT_HOSTILES.items():
+        plugin_dist(name, source, entry_points=object_entry_point(name) if is_object else None)
+    return ["h-good", *BOOT_HOSTILES]
 
 
 def object_entry_point(name: str) -> dict[str, dict[str, str]]:

@@ -11,8 +11,13 @@ from pathlib import Path
 import pytest
 
 from gini_host.testing import CliInvoker, PluginDists
-
-from .plugins import GOOD, HANGS_AT_IMPORT, HANGS_IN_PREFLIGHT, dependent
+from tests.hostile.plugins import (
+    GOOD,
+    HANGS_AT_IMPORT,
+    HANGS_IN_PREFLIGHT,
+    dependent,
+    install_boot_hostiles,
+)
 
 
 def _load(names: list[str]) -> list[str]:
@@ -20,6 +25,12 @@ def _load(names: list[str]) -> list[str]:
     for name in names:
         args += ["-p", name]
     return args
+
+
+@pytest.fixture
+def hostiles(plugin_dist: PluginDists) -> list[str]:
+    """Every boot-time hostile plugin installed next to a good one; returns their names."""
+    return install_boot_hostiles(plugin_dist)
 
 
 def _statuses(out: str) -> dict[str, tuple[str, str | None]]:

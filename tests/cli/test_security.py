@@ -10,8 +10,7 @@ import pytest
 
 from gini_host.authoring.scaffold import host_requirement
 from gini_host.testing import CliInvoker, PluginDists
-
-from .plugins import GOOD
+from tests.hostile.plugins import GOOD
 
 MARKS_IMPORT = """
     import os
