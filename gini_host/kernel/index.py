@@ -242,7 +242,9 @@ def _read_private_file(dir_fd: int, path: str) -> bytes | None:
         return None
     try:
         st = os.fstat(fd)
-        problem = ownership_problem(st) or (None if stat.S_ISREG(st.st_mode) else "not a regular file")
+        problem = ownership_problem(st)
+        if problem is None and not stat.S_ISREG(st.st_mode):
+            problem = "not a regular file"
         if problem is not None:
             logger.debug("entry-point index: ignoring {}: {}", path, problem)
             return None
@@ -294,7 +296,9 @@ def _open_private_dir(directory: str, *, create: bool) -> int:
         raise
     try:
         st = os.fstat(fd)
-        problem = ownership_problem(st) or (None if stat.S_ISDIR(st.st_mode) else "not a directory")
+        problem = ownership_problem(st)
+        if problem is None and not stat.S_ISDIR(st.st_mode):
+            problem = "not a directory"
         if problem is not None:
             raise _UntrustedDirectory(f"directory {directory} {problem}")
     except BaseException:
