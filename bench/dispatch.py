@@ -4,6 +4,11 @@ Per-plugin hooks (preflight, init, stages, shutdown) go through ``Host.call_plug
 so each result and error is attributed to its plugin. Against pluggy's own call of the same
 hook, ``pm.hook.gini_preflight(host=...)``, with one plugin implementing it. The target is
 absolute (1 µs), so the table's target ratio is (pluggy's time + 1 µs) / pluggy's time.
+
+Two figures, because a time limit has a price (issue 11 item 1): with ``hook_timeout = 0``
+the call runs on the caller's thread (the 1 µs target); under a limit it is handed to the
+host's worker thread while the caller watches the clock, which costs a thread handoff (a
+target of 15 µs a call: boot calls hooks in batches, so a boot pays it once per batch).
 """
 
 from __future__ import annotations
@@ -28,7 +33,15 @@ class _Checker:
 
 def run() -> list[Figure]:
     """A few seconds."""
-    host = Host([_Checker()], autoload=False).boot()
+    return [
+        _figure("dispatch: per-plugin hook call through the host", 0, 1.0),
+        _figure("dispatch: per-plugin hook call under a time limit", 60, 15.0),
+    ]
+
+
+def _figure(name: str, hook_timeout: float, added: float) -> Figure:
+    config = {"plugins": {"hook_timeout": hook_timeout}}
+    host = Host([_Checker()], autoload=False, config=config).boot()
     try:
         info = host.plugin("checker")
         hook = host.plugin_manager.hook
@@ -45,13 +58,12 @@ def run() -> list[Figure]:
     finally:
         host.shutdown()
     per_call, floor = ours / CALLS * 1e6, pluggys / CALLS * 1e6
-    return [
-        Figure(
-            name="dispatch: per-plugin hook call through the host",
-            value=per_call,
-            floor_value=floor,
-            target=round((floor + 1.0) / floor, 2),
-            unit="µs/call",
-            note=f"vs pm.hook.gini_preflight(); {per_call - floor:+.2f} µs added, target <= 1",
-        )
-    ]
+    return Figure(
+        name=name,
+        value=per_call,
+        floor_value=floor,
+        target=round((floor + added) / floor, 2),
+        unit="µs/call",
+        note=f"vs pm.hook.gini_preflight(); {per_call - floor:+.2f} µs added, "
+        f"target <= {added:g} (hook_timeout = {hook_timeout:g})",
+    )
