@@ -30,6 +30,7 @@ __all__ = [
     "process_cpu",
     "site",
     "workdir",
+    "zipped_site",
 ]
 
 BENCH = Path(__file__).resolve().parent
@@ -58,6 +59,12 @@ def workdir() -> Path:
 def site(plugins: int) -> Path:
     """The fake site with ``plugins`` plugin distributions and 200 unrelated ones."""
     return fakeenv.write_site(workdir(), plugins)
+
+
+@cache
+def zipped_site(plugins: int) -> Path:
+    """The same environment in one zip file."""
+    return fakeenv.write_zip(workdir(), plugins)
 
 
 def environment(site_dir: Path | None, **extra: str) -> dict[str, str]:

@@ -109,6 +109,16 @@ def run(kind: str, site: str) -> Any:
 
         mode = {"scan-cold": IndexMode.REFRESH, "scan-warm": IndexMode.USE}[kind]
         return len(scan(paths, mode=mode).entry_points)
+    if kind == "importlib-metadata-package":
+        # First, with what it imports on first use (lazily): not in the standard library, it
+        # would silently find nothing in a zip once sys.path is cut down.
+        import importlib_metadata
+        import importlib_metadata._adapters
+        import zipp.compat.overlay  # noqa: F401
+
+        _only(site)
+
+        return len(importlib_metadata.entry_points(group=GROUP))
     if kind == "importlib-metadata":
         _only(site)
         import importlib.metadata

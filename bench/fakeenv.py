@@ -16,9 +16,10 @@ from __future__ import annotations
 import compileall
 import os
 import time
+import zipfile
 from pathlib import Path
 
-__all__ = ["ENTRY_POINT_GROUP", "UNRELATED", "plugin_module", "write_site"]
+__all__ = ["ENTRY_POINT_GROUP", "UNRELATED", "plugin_module", "write_site", "write_zip"]
 
 ENTRY_POINT_GROUP = "gini_host.plugins"
 UNRELATED = 200
@@ -83,6 +84,21 @@ def write_site(root: Path, plugins: int, unrelated: int = UNRELATED) -> Path:
     compileall.compile_dir(str(site), quiet=1, workers=1)
     _age(site, past)
     return site
+
+
+def write_zip(root: Path, plugins: int, unrelated: int = UNRELATED) -> Path:
+    """The same environment in one zip file, ``root/site-N.zip``, as a zipapp-style
+    deployment puts it on ``sys.path``; dated an hour back like the folder."""
+    site = write_site(root / "for-zip", plugins, unrelated)
+    archive = root / f"site-{plugins}.zip"
+    with zipfile.ZipFile(archive, "w") as zf:
+        for folder, _, files in sorted(os.walk(site)):
+            for name in sorted(files):
+                path = Path(folder, name)
+                zf.write(path, path.relative_to(site).as_posix())
+    past = time.time_ns() - 3600 * 1_000_000_000
+    os.utime(archive, ns=(past, past))
+    return archive
 
 
 def _dist_info(

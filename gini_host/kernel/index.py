@@ -55,9 +55,10 @@ __all__ = [
 ]
 
 #: Bump when the payload or the stamps change shape, or when discovery reads the same files
-#: differently (2: egg-info names with tags after the version, entry-point extras dropped);
+#: differently (2: egg-info names with tags after the version, entry-point extras dropped;
+#: 3: importlib-metadata's order and winners, zip files, a refused file's problem);
 #: other versions are rebuilt.
-FORMAT_VERSION: Final = 2
+FORMAT_VERSION: Final = 3
 #: ``GINI_HOST_NO_CACHE=1`` neither reads nor writes the index.
 NO_CACHE_ENV: Final = "GINI_HOST_NO_CACHE"
 #: How many index files (one per interpreter and ``sys.path``) to keep; the oldest go first.

@@ -180,6 +180,9 @@ def collect(
                 PluginStatus.FAILED,
                 f"invalid plugin name {ep.name!r} in {ep.distribution}'s entry points: {problem}",
             )
+        elif ep.problem is not None:
+            info.set_status(PluginStatus.FAILED, ep.problem)
+            seen.setdefault(ep.name, info)
         elif first is not None:
             info.set_status(
                 PluginStatus.FAILED,

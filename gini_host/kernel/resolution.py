@@ -150,7 +150,9 @@ def order_plugins(plugins: Sequence[PluginInfo]) -> list[PluginInfo]:
     """Order every plugin (whatever its status) so listings and hooks agree; fail cycles."""
     # A name claimed twice: the first claim is the plugin, later ones only get listed.
     unique = list({p.name: p for p in reversed(plugins)}.values())[::-1]
-    order, cycles = load_order(unique)
+    # By name: discovery keeps importlib-metadata's order (a folder's listing order), which
+    # decides the claims above; nothing after them (a cycle's message) may depend on it.
+    order, cycles = load_order(sorted(unique, key=lambda p: p.name))
     by_name = {p.name: p for p in unique}
     for cycle in cycles:
         text = " -> ".join(cycle)

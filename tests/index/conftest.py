@@ -4,7 +4,7 @@ directory of their own (``XDG_CACHE_HOME``), so the user's real cache is never t
 from __future__ import annotations
 
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -41,9 +41,9 @@ def scans(monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, ...]]:
     calls: list[tuple[str, ...]] = []
     real = discovery._scan
 
-    def counting(paths: Any, stamps: Any) -> Installed:
+    def counting(paths: Any, stamps: Any, finders: Any) -> Installed:
         calls.append(tuple(paths))
-        return real(paths, stamps)
+        return real(paths, stamps, finders)
 
     monkeypatch.setattr(discovery, "_scan", counting)
     return calls
@@ -57,3 +57,16 @@ def scan_site(site: PluginDists) -> Callable[..., Installed]:
         return discovery.scan([str(site.site)], **options)
 
     return run
+
+
+@pytest.fixture
+def capture_debug() -> Iterator[list[str]]:
+    """The messages logged (debug level and up) while the test runs."""
+    from loguru import logger
+
+    messages: list[str] = []
+    handler = logger.add(lambda m: messages.append(str(m)), level="DEBUG", format="{message}")
+    try:
+        yield messages
+    finally:
+        logger.remove(handler)

@@ -55,10 +55,12 @@ def test_headers_longer_than_one_read(tmp_path):
 
 
 def test_undecodable_metadata_falls_back_to_the_folder_name(tmp_path):
-    """METADATA that is not UTF-8 gives no headers; name and version come from the folder."""
-    _dist(tmp_path, "p_dist-3.1.dist-info", b"Name: p\xff\nVersion: 9\n\n")
+    """METADATA that is not UTF-8 gives no headers; name and version come from the folder,
+    and the plugin carries the problem (it is listed as failed, naming the file)."""
+    info = _dist(tmp_path, "p_dist-3.1.dist-info", b"Name: p\xff\nVersion: 9\n\n")
     ep = _one(tmp_path)
     assert (ep.distribution, ep.version) == ("p-dist", "3.1")
+    assert ep.problem == f"metadata file refused: {info / 'METADATA'}: not UTF-8 (invalid start byte at byte 7)"
 
 
 def test_entry_points_file_with_other_sections_and_comments(tmp_path):

@@ -183,18 +183,6 @@ def test_reasons_are_logged_at_debug(warm, scan_site, capture_debug):
     assert any("writable by others" in m for m in capture_debug)
 
 
-@pytest.fixture
-def capture_debug():
-    from loguru import logger
-
-    messages: list[str] = []
-    handler = logger.add(lambda m: messages.append(str(m)), level="DEBUG", format="{message}")
-    try:
-        yield messages
-    finally:
-        logger.remove(handler)
-
-
 def _victim_files(folder):
     """Index-like files in a folder that is not the host's (another user's, say)."""
     folder.mkdir(mode=0o700)
