@@ -54,7 +54,8 @@ class Facts(NamedTuple):
     version: str
     summary: str
     requires: tuple[str, ...]
-    problem: str | None = None
+    problem: str | None
+    has_metadata: bool  # importlib-metadata lists distributions without metadata last
 
 
 class Candidate:
@@ -73,13 +74,13 @@ class Candidate:
         """Whether a METADATA (or PKG-INFO) is there: importlib-metadata prefers those."""
         raise NotImplementedError
 
-    def read_group(self, group: str, stamps: list[Any] | None) -> list[tuple[str, str]]:
+    def read_group(self, group: str, stamps: list[Any] | None) -> Sequence[tuple[str, str]]:
         """The ``(name, value)`` entry points of ``group``; appends what they were read from
         to ``stamps`` when it is given (see :mod:`gini_host.kernel.index`)."""
         raise NotImplementedError
 
-    def facts(self) -> tuple[Facts, bool]:
-        """The facts of a plugin-providing distribution, and whether it has metadata."""
+    def facts(self) -> Facts:
+        """The facts of a plugin-providing distribution."""
         raise NotImplementedError
 
 
@@ -130,44 +131,44 @@ class DirCandidate(Candidate):
             or os.path.isfile(meta)
         )
 
-    def read_group(self, group: str, stamps: list[Any] | None) -> list[tuple[str, str]]:
+    def read_group(self, group: str, stamps: list[Any] | None) -> Sequence[tuple[str, str]]:
         path = self.path + os.sep + "entry_points.txt"
         try:
             read = metadata_files.read_entry_points(path, _section(group))
         except Refused as exc:
             logger.debug("discovery: skipped {}: {}", exc.path, exc.why)
-            return []
+            return ()
         if read is None:
-            return []  # most distributions: no plugin of ours
+            return ()  # most distributions: no plugin of ours
         try:
             pairs = metadata_files.parse_group(read[0].decode("utf-8"), group)
         except UnicodeDecodeError as exc:
             logger.debug("discovery: skipped {}: not UTF-8 ({})", path, exc.reason)
-            return []
+            return ()
         if pairs and stamps is not None:
             stamps.append([path, read[1].st_mtime_ns, read[1].st_size, read[1].st_ino])
         return pairs
 
-    def facts(self) -> tuple[Facts, bool]:
+    def facts(self) -> Facts:
         # Without readable headers, the folder's name and version (as the index always did).
         try:
             headers = metadata_files.read_headers(self.path)
             if headers is None:
-                return Facts(self.key, self.version, "", ()), self.has_metadata()
+                return Facts(self.key, self.version, "", (), None, self.has_metadata())
             requires = tuple(headers.get("Requires-Dist", ()))
             if not requires and self.path.lower().endswith(".egg-info"):
                 requires = metadata_files.egg_requires(self.path)
         except Refused as exc:
             problem = f"metadata file refused: {exc}"
-            facts = Facts(self.key, self.version, "", (), problem)
-            return facts, self.has_metadata()
-        facts = Facts(
+            return Facts(self.key, self.version, "", (), problem, self.has_metadata())
+        return Facts(
             headers["Name"][0] if "Name" in headers else self.key,
             headers["Version"][0] if "Version" in headers else self.version,
             headers["Summary"][0] if "Summary" in headers else "",
             requires,
+            None,
+            True,
         )
-        return facts, True
 
 
 def directory_candidates(base: str) -> list[Candidate] | None:
@@ -180,7 +181,9 @@ def directory_candidates(base: str) -> list[Candidate] | None:
     except OSError:
         return None
     prefix = (base or ".") + os.sep
-    groups: dict[str, list[Candidate]] = {}
+    # A name's group is its candidate, or a list when the name is listed twice: a list per
+    # distribution made the garbage collector run within a cold scan (measured: +7%).
+    groups: dict[str, Candidate | list[Candidate]] = {}
     for child in names:
         if child.endswith(".dist-info"):
             stem = child[:-10]
@@ -193,7 +196,7 @@ def directory_candidates(base: str) -> list[Candidate] | None:
         if stem.lstrip("."):
             # The folder's name names it; Lookup's group is the same normalized name.
             name, _, rest = stem.partition("-")
-            key = normalize(name)
+            key = name.lower() if name.isalnum() else normalize(name)
             group = key
             version = rest.partition("-")[0]
         else:
@@ -204,13 +207,20 @@ def directory_candidates(base: str) -> list[Candidate] | None:
             else:
                 key = _key_from_metadata(prefix + child, child)
         candidate = DirCandidate(key, version, prefix + child)
-        if group in groups:
-            groups[group].append(candidate)
+        seen = groups.get(group)
+        if seen is None:
+            groups[group] = candidate
+        elif isinstance(seen, list):
+            seen.append(candidate)
         else:
-            groups[group] = [candidate]
-    if len(groups) == len(names):
-        return [found for (found,) in groups.values()]
-    return [found for grouped in groups.values() for found in grouped]
+            groups[group] = [seen, candidate]
+    out: list[Candidate] = []
+    for grouped in groups.values():
+        if isinstance(grouped, list):
+            out += grouped
+        else:
+            out.append(grouped)
+    return out
 
 
 def _key_from_metadata(meta: str, child: str) -> str:
@@ -251,7 +261,7 @@ class DistCandidate(Candidate):
             logger.debug("discovery: {}: cannot tell whether it has metadata: {!r}", self, exc)
             return False
 
-    def read_group(self, group: str, stamps: list[Any] | None) -> list[tuple[str, str]]:
+    def read_group(self, group: str, stamps: list[Any] | None) -> Sequence[tuple[str, str]]:
         try:
             if _is_path_distribution(self.dist):
                 text = self.dist.read_text("entry_points.txt")
@@ -263,9 +273,9 @@ class DistCandidate(Candidate):
             ]
         except Exception as exc:
             logger.debug("discovery: skipped the entry points of {}: {!r}", self.path, exc)
-            return []
+            return ()
 
-    def facts(self) -> tuple[Facts, bool]:
+    def facts(self) -> Facts:
         dist = self.dist
         try:
             if _is_path_distribution(dist):
@@ -281,14 +291,15 @@ class DistCandidate(Candidate):
                 requires = tuple(dist.requires or ())
         except Exception as exc:
             problem = f"metadata of {self.path} unreadable: {type(exc).__name__}"
-            return Facts(self.key, self.version, "", (), problem), self.has_metadata()
-        facts = Facts(
+            return Facts(self.key, self.version, "", (), problem, self.has_metadata())
+        return Facts(
             str(found.get("Name", self.key)),
             str(found.get("Version", self.version)),
             str(found.get("Summary", "")),
             requires,
+            None,
+            self.has_metadata(),
         )
-        return facts, self.has_metadata()
 
 
 def _is_path_distribution(dist: Any) -> bool:

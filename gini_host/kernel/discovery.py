@@ -122,10 +122,10 @@ def _scan(
         pairs = winner.read_group(ENTRY_POINT_GROUP, stamps)
         if not pairs:
             continue
-        facts, has_metadata = winner.facts()
+        facts = winner.facts()
         versions[canonical] = facts.version
         # importlib-metadata lists distributions without metadata after all the others.
-        into = entry_points if has_metadata else without_metadata
+        into = entry_points if facts.has_metadata else without_metadata
         for name, value in pairs:
             into.append(
                 PluginEntryPoint(

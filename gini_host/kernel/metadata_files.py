@@ -178,18 +178,42 @@ def read_headers(meta_dir: str) -> dict[str, list[str]] | None:
     distribution has neither file; :class:`Refused` for one discovery will not read."""
     for filename in ("METADATA", "PKG-INFO"):
         path = meta_dir + os.sep + filename
-        read = read_file(path, HEADERS_LIMIT, until=_HEADER_ENDS)
-        if read is None:
+        data = _read_header_bytes(path)
+        if data is None:
             continue
-        data = read[0]
+        end = data.find(b"\n\n")
+        head = data[:end] if end >= 0 else data
         try:
-            if b"\r" in data:
+            if b"\r" in head:  # CRLF line ends
                 return parse_headers(data.decode("utf-8"))
-            end = data.find(b"\n\n")
-            return _parse_block((data[:end] if end >= 0 else data).decode("utf-8"))
+            return _parse_block(head.decode("utf-8"))
         except UnicodeDecodeError as exc:
             raise Refused(path, f"not UTF-8 ({exc.reason} at byte {exc.start})") from None
     return None
+
+
+def _read_header_bytes(path: str) -> bytes | None:
+    """:func:`read_file` with ``until=_HEADER_ENDS``, its usual case inlined: one call per
+    plugin on the cold start-up path (measured: call overhead was a tenth of that path)."""
+    try:
+        fd = os.open(path, _OPEN_FLAGS)
+    except OSError:
+        return None
+    try:
+        st = os.fstat(fd)
+        if not stat.S_ISREG(st.st_mode):
+            if stat.S_ISDIR(st.st_mode):
+                return None
+            raise Refused(path, f"not a regular file ({stat.filemode(st.st_mode)})")
+        first = os.read(fd, _CHUNK)
+        if len(first) < _CHUNK or b"\n\n" in first or b"\n\r\n" in first:
+            return first
+        os.lseek(fd, 0, os.SEEK_SET)
+        return _read_until(fd, path, HEADERS_LIMIT, _HEADER_ENDS)
+    except OSError:
+        return None
+    finally:
+        os.close(fd)
 
 
 _KEYS: Final = {key.lower(): key for key in ("Name", "Version", "Summary", "Requires-Dist")}
