@@ -28,7 +28,7 @@ from typing import Any
 
 import attrs
 
-from gini_host.kernel import candidates, index
+from gini_host.kernel import candidates, importlib_candidates, index
 from gini_host.kernel.candidates import Candidate
 from gini_host.logs import logger
 
@@ -82,7 +82,7 @@ def scan(paths: Sequence[str] | None = None, *, mode: IndexMode = IndexMode.USE)
     paths = list(sys.path if paths is None else paths)
     if mode is not IndexMode.OFF and index.disabled_by_environment():
         mode = IndexMode.OFF
-    finders = candidates.custom_finders()
+    finders = importlib_candidates.custom_finders()
     if finders is not None and mode is not IndexMode.OFF:
         logger.debug("entry-point index: not used: a custom finder provides distributions")
         mode = IndexMode.OFF
@@ -112,7 +112,10 @@ def _scan(
     on_paths = _path_candidates(paths, stamps)
     found: list[Candidate] = []
     for finder in finders or (None,):
-        found += on_paths if finder is None else candidates.finder_candidates(finder, paths)
+        if finder is None:
+            found += on_paths
+        else:
+            found += importlib_candidates.finder_candidates(finder, paths)
     entry_points: list[PluginEntryPoint] = []
     without_metadata: list[PluginEntryPoint] = []
     versions: dict[str, str] = {}
@@ -180,7 +183,7 @@ def _path_candidates(paths: Sequence[str], stamps: list[index.Stamp] | None) -> 
                 # An unzipped egg: its metadata folder can change without changing it.
                 egg_info = os.path.join(base, "EGG-INFO")
                 stamps += [index.stamp(egg_info), index.stamp(egg_info + "/entry_points.txt")]
-            out += candidates.path_entry_candidates(base)
+            out += importlib_candidates.path_entry_candidates(base)
     return out
 
 

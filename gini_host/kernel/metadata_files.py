@@ -71,9 +71,8 @@ def read_file(
     try:
         st = os.fstat(fd)
         if not stat.S_ISREG(st.st_mode):
-            if stat.S_ISDIR(st.st_mode):
-                return None
-            raise Refused(path, f"not a regular file ({stat.filemode(st.st_mode)})")
+            _refuse_unless_directory(path, st)
+            return None
         if not until:
             if st.st_size > limit:
                 raise Refused(path, f"larger than {limit} bytes ({st.st_size})")
@@ -110,9 +109,8 @@ def read_entry_points(path: str, section: bytes) -> tuple[bytes, os.stat_result]
             return None
         st = os.fstat(fd)
         if not stat.S_ISREG(st.st_mode):
-            if stat.S_ISDIR(st.st_mode):
-                return None
-            raise Refused(path, f"not a regular file ({stat.filemode(st.st_mode)})")
+            _refuse_unless_directory(path, st)
+            return None
         if st.st_size > ENTRY_POINTS_LIMIT:
             raise Refused(path, f"larger than {ENTRY_POINTS_LIMIT} bytes ({st.st_size})")
         data = first if len(first) < _CHUNK else first + _read_up_to(fd, ENTRY_POINTS_LIMIT)
@@ -123,6 +121,13 @@ def read_entry_points(path: str, section: bytes) -> tuple[bytes, os.stat_result]
         return None
     finally:
         os.close(fd)
+
+
+def _refuse_unless_directory(path: str, st: os.stat_result) -> None:
+    """A file that is not regular is refused, unless it is a directory (where
+    importlib-metadata finds nothing either, silently)."""
+    if not stat.S_ISDIR(st.st_mode):
+        raise Refused(path, f"not a regular file ({stat.filemode(st.st_mode)})")
 
 
 def _read_up_to(fd: int, size: int) -> bytes:
@@ -178,9 +183,10 @@ def read_headers(meta_dir: str) -> dict[str, list[str]] | None:
     distribution has neither file; :class:`Refused` for one discovery will not read."""
     for filename in ("METADATA", "PKG-INFO"):
         path = meta_dir + os.sep + filename
-        data = _read_header_bytes(path)
-        if data is None:
+        read = read_file(path, HEADERS_LIMIT, until=_HEADER_ENDS)
+        if read is None:
             continue
+        data = read[0]
         end = data.find(b"\n\n")
         head = data[:end] if end >= 0 else data
         try:
@@ -190,30 +196,6 @@ def read_headers(meta_dir: str) -> dict[str, list[str]] | None:
         except UnicodeDecodeError as exc:
             raise Refused(path, f"not UTF-8 ({exc.reason} at byte {exc.start})") from None
     return None
-
-
-def _read_header_bytes(path: str) -> bytes | None:
-    """:func:`read_file` with ``until=_HEADER_ENDS``, its usual case inlined: one call per
-    plugin on the cold start-up path (measured: call overhead was a tenth of that path)."""
-    try:
-        fd = os.open(path, _OPEN_FLAGS)
-    except OSError:
-        return None
-    try:
-        st = os.fstat(fd)
-        if not stat.S_ISREG(st.st_mode):
-            if stat.S_ISDIR(st.st_mode):
-                return None
-            raise Refused(path, f"not a regular file ({stat.filemode(st.st_mode)})")
-        first = os.read(fd, _CHUNK)
-        if len(first) < _CHUNK or b"\n\n" in first or b"\n\r\n" in first:
-            return first
-        os.lseek(fd, 0, os.SEEK_SET)
-        return _read_until(fd, path, HEADERS_LIMIT, _HEADER_ENDS)
-    except OSError:
-        return None
-    finally:
-        os.close(fd)
 
 
 _KEYS: Final = {key.lower(): key for key in ("Name", "Version", "Summary", "Requires-Dist")}

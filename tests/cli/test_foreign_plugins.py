@@ -72,15 +72,15 @@ sys.meta_path.insert(0, MemoryFinder())
 '''
 
 
-def _zip(where: Path) -> Path:
+def _zip(where: Path, version: str = "1.5") -> Path:
     archive = where / "plugins.zip"
     with zipfile.ZipFile(archive, "w") as zf:
         zf.writestr("zplug/__init__.py", PLUGIN.format(where="a zip"))
         zf.writestr(
-            "zplug-1.5.dist-info/METADATA",
-            METADATA.format(dist="zplug", version="1.5", summary="Zipped."),
+            f"zplug-{version}.dist-info/METADATA",
+            METADATA.format(dist="zplug", version=version, summary="Zipped."),
         )
-        zf.writestr("zplug-1.5.dist-info/entry_points.txt", "[gini_host.plugins]\nzplug = zplug\n")
+        zf.writestr(f"zplug-{version}.dist-info/entry_points.txt", "[gini_host.plugins]\nzplug = zplug\n")
     return archive
 
 
@@ -141,13 +141,7 @@ def test_rewritten_zip_is_seen_through_the_index(gini_cli: CliInvoker, tmp_path:
     assert {p["name"]: p["version"] for p in first.json}["zplug"] == "1.5"
     assert list((tmp_path / "cache" / "gini-host").glob("index-*.json"))
     archive.unlink()
-    with zipfile.ZipFile(archive, "w") as zf:
-        zf.writestr("zplug/__init__.py", PLUGIN.format(where="a zip"))
-        zf.writestr(
-            "zplug-1.6.dist-info/METADATA",
-            METADATA.format(dist="zplug", version="1.6", summary="Zipped again."),
-        )
-        zf.writestr("zplug-1.6.dist-info/entry_points.txt", "[gini_host.plugins]\nzplug = zplug\n")
+    _zip(tmp_path / "z", version="1.6")
     os.utime(archive, (1_000_000_100, 1_000_000_100))
     second = gini_cli("plugins", "--json", subprocess=True, env=env, cwd=tmp_path / "work")
     assert {p["name"]: p["version"] for p in second.json}["zplug"] == "1.6"
