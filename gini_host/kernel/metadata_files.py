@@ -93,8 +93,8 @@ def read_entry_points(path: str, section: bytes) -> tuple[bytes, os.stat_result]
     :class:`Refused` as :func:`read_file` does, for a file that would be used.
 
     Most distributions declare no plugin: for a short file without ``section`` one
-    non-blocking read is all (no stat: it cost a quarter of a cold discovery, measured);
-    whatever the file is, that read neither blocks nor reads more than a few KiB.
+    non-blocking read is all (no stat: one per distribution made this read 40% slower,
+    measured); whatever the file is, that read neither blocks nor reads more than a few KiB.
     """
     try:
         fd = os.open(path, _OPEN_FLAGS)
@@ -105,15 +105,18 @@ def read_entry_points(path: str, section: bytes) -> tuple[bytes, os.stat_result]
             first = os.read(fd, _CHUNK)
         except BlockingIOError:
             first = b""  # a FIFO with a writer and nothing written: refused below
-        if first and len(first) < _CHUNK and section not in first:
+        short = 0 < len(first) < _CHUNK  # the whole file, as it is a regular one
+        if short and section not in first:
             return None
         st = os.fstat(fd)
         if not stat.S_ISREG(st.st_mode):
             _refuse_unless_directory(path, st)
             return None
+        if short:
+            return first, st  # a plugin's entry_points.txt, nearly always
         if st.st_size > ENTRY_POINTS_LIMIT:
             raise Refused(path, f"larger than {ENTRY_POINTS_LIMIT} bytes ({st.st_size})")
-        data = first if len(first) < _CHUNK else first + _read_up_to(fd, ENTRY_POINTS_LIMIT)
+        data = first + _read_up_to(fd, ENTRY_POINTS_LIMIT)
         if len(data) > ENTRY_POINTS_LIMIT:
             raise Refused(path, f"larger than {ENTRY_POINTS_LIMIT} bytes (it grew while read)")
         return (data, st) if section in data else None
