@@ -323,7 +323,12 @@ def _host(paths: list[str]) -> list[tuple[str, str, str, str]]:
     return [(e.name, e.value, e.distribution, e.version) for e in found]
 
 
-@settings(max_examples=int(os.environ.get("ORACLE_EXAMPLES", "60")), deadline=None, suppress_health_check=[HealthCheck.too_slow])
+# 60 examples keep make test fast (under a second); ORACLE_EXAMPLES=4000 searches deeper (20 s).
+@settings(
+    max_examples=int(os.environ.get("ORACLE_EXAMPLES", "60")),
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow],
+)
 @given(layout=LAYOUTS)
 def test_discovery_equals_importlib_metadata(layout: Layout) -> None:
     """On any layout, discovery's plugins (names, references, distributions, versions, in
