@@ -139,10 +139,16 @@ def _context(paths: list[str]) -> Any:
 
 
 def _is_path_finder(finder: object) -> bool:
+    """The standard library's path finder, or an importlib-metadata's (a vendored copy, as in
+    setuptools, installs one too): what they find is ``sys.path``'s, which discovery reads
+    itself. A second one only finds again what the first found, which changes no answer."""
     if finder is importlib.machinery.PathFinder:
         return True
     kind = type(finder)
-    return kind.__module__ == "importlib_metadata" and kind.__name__ == "MetadataPathFinder"
+    return kind.__name__ == "MetadataPathFinder" and kind.__module__.rpartition(".")[2] in (
+        "importlib_metadata",
+        "metadata",
+    )
 
 
 def custom_finders() -> list[object | None] | None:

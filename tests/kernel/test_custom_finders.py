@@ -62,3 +62,16 @@ def test_a_broken_custom_finder_costs_only_its_own_plugins(
     meta_path.insert(0, _Finder(provide))
     found = scan([str(plugin_dist.site)], mode=IndexMode.USE)
     assert [e.name for e in found.entry_points] == ["good"]
+
+
+def test_a_vendored_importlib_metadata_path_finder_is_not_a_custom_finder(
+    plugin_dist: PluginDists, meta_path: list[object]
+) -> None:
+    """A vendored importlib-metadata (setuptools has one) installs its own path finder; it
+    finds what sys.path holds, so the index stays in use."""
+    from gini_host.kernel import importlib_candidates
+
+    vendored = type("MetadataPathFinder", (), {"find_distributions": lambda self, c=None: []})
+    vendored.__module__ = "setuptools._vendor.importlib_metadata"
+    meta_path.append(vendored())
+    assert importlib_candidates.custom_finders() is None
