@@ -8,25 +8,27 @@ from __future__ import annotations
 
 import importlib.machinery
 import os
+import pathlib
 import sys
 from collections.abc import Iterable, Sequence
 from typing import Any
 
 from gini_host.kernel import metadata_files
-from gini_host.kernel.candidates import Candidate, Facts, stem_name_version
+from gini_host.kernel.candidates import Candidate, Facts, normalize, stem_name_version
+from gini_host.kernel.metadata_files import Refused
 from gini_host.logs import logger
 
 __all__ = [
     "DistCandidate",
+    "PathDistCandidate",
     "custom_finders",
     "finder_candidates",
     "path_entry_candidates",
 ]
 
 
-class DistCandidate(Candidate):
-    """A distribution importlib-metadata found: in a zip file or an egg on ``sys.path``, or
-    provided by a custom finder on ``sys.meta_path``."""
+class _FromImportlib(Candidate):
+    """A distribution importlib-metadata found; whether it has metadata is its own test."""
 
     __slots__ = ("dist",)
 
@@ -48,11 +50,91 @@ class DistCandidate(Candidate):
             logger.debug("discovery: {}: cannot tell whether it has metadata: {!r}", self, exc)
             return False
 
+
+#: What importlib-metadata's ``read_text`` takes for "no such file".
+_MISSING = (FileNotFoundError, IsADirectoryError, KeyError, NotADirectoryError, PermissionError)
+
+
+class PathDistCandidate(_FromImportlib):
+    """A distribution in a zip file or an egg on ``sys.path``. Found by importlib-metadata,
+    read with the fast scan's bounds: a zip member is decompressed only up to the limit, a
+    file of an unzipped egg is read as :mod:`gini_host.kernel.metadata_files` reads any."""
+
+    __slots__ = ("folder", "headers")
+
+    def __init__(self, key: str, version: str, path: str, dist: Any, headers: Any) -> None:
+        super().__init__(key, version, path, dist)
+        self.folder = os.path.basename(path.rstrip("/"))
+        self.headers: dict[str, list[str]] | None = headers
+
+    def file(self, filename: str) -> str:
+        """The path of one of its metadata files, for messages."""
+        return self.path.rstrip("/") + "/" + filename
+
+    def read(self, filename: str, limit: int, *, headers: bool = False) -> bytes | None:
+        """The bytes of one of its metadata files (None when there is none); with
+        ``headers``, only up to the end of the headers. Raises :class:`Refused`."""
+        member = self.dist.locate_file(f"{self.folder}/{filename}")
+        until = metadata_files.HEADER_ENDS if headers else ()
+        if isinstance(member, pathlib.PurePath):  # an unzipped egg
+            read = metadata_files.read_file(str(member), limit, until=until)
+            return None if read is None else read[0]
+        try:
+            with member.open("rb") as stream:
+                data: bytes = stream.read(limit + 1)
+        except _MISSING:
+            return None
+        if len(data) > limit and not any(end in data for end in until):
+            raise Refused(str(member), f"larger than {limit} bytes")
+        return data
+
+    def read_headers(self) -> dict[str, list[str]] | None:
+        """Its METADATA (else PKG-INFO) headers, read once."""
+        if self.headers is None:
+            for filename in ("METADATA", "PKG-INFO"):
+                data = self.read(filename, metadata_files.HEADERS_LIMIT, headers=True)
+                if data is not None:
+                    self.headers = metadata_files.headers_of(data, self.file(filename))
+                    break
+        return self.headers
+
     def read_group(self, group: str, stamps: list[Any] | None) -> Sequence[tuple[str, str]]:
         try:
-            if _is_path_distribution(self.dist):
-                text = self.dist.read_text("entry_points.txt")
-                return metadata_files.parse_group(text or "", group)
+            data = self.read("entry_points.txt", metadata_files.ENTRY_POINTS_LIMIT)
+            return metadata_files.parse_group(data.decode("utf-8"), group) if data else ()
+        except (Refused, UnicodeDecodeError, OSError) as exc:
+            logger.debug("discovery: skipped the entry points of {}: {!r}", self.path, exc)
+            return ()
+
+    def facts(self) -> Facts:
+        try:
+            headers = self.read_headers() or {}
+            requires = tuple(headers.get("Requires-Dist", ()))
+            if not requires:
+                data = self.read("requires.txt", metadata_files.ENTRY_POINTS_LIMIT)
+                if data is not None:
+                    requires = metadata_files.parse_egg_requires(data, self.file("requires.txt"))
+        except (Refused, OSError) as exc:
+            problem = f"metadata file refused: {exc}"
+            return Facts(self.key, self.version, "", (), problem, self.has_metadata())
+        return Facts(
+            headers["Name"][0] if "Name" in headers else self.key,
+            headers["Version"][0] if "Version" in headers else self.version,
+            headers["Summary"][0] if "Summary" in headers else "",
+            requires,
+            None,
+            self.has_metadata(),
+        )
+
+
+class DistCandidate(_FromImportlib):
+    """A distribution a custom finder on ``sys.meta_path`` provides, read through the
+    Distribution API (a provider may override how its files are read)."""
+
+    __slots__ = ()
+
+    def read_group(self, group: str, stamps: list[Any] | None) -> Sequence[tuple[str, str]]:
+        try:
             return [
                 (ep.name, metadata_files.strip_extras(ep.value))
                 for ep in self.dist.entry_points
@@ -65,17 +147,9 @@ class DistCandidate(Candidate):
     def facts(self) -> Facts:
         dist = self.dist
         try:
-            if _is_path_distribution(dist):
-                text = dist.read_text("METADATA") or dist.read_text("PKG-INFO")
-                headers = metadata_files.parse_headers(text or "")
-                found = {k: v[0] for k, v in headers.items() if k != "Requires-Dist"}
-                requires = tuple(headers.get("Requires-Dist", ()))
-            else:
-                meta = dist.metadata
-                found = {k: meta[k] for k in ("Name", "Version", "Summary") if k in meta}
-                requires = tuple(meta.get_all("Requires-Dist") or ())
-            if not requires:
-                requires = tuple(dist.requires or ())
+            meta = dist.metadata
+            found = {k: meta[k] for k in ("Name", "Version", "Summary") if k in meta}
+            requires = tuple(meta.get_all("Requires-Dist") or dist.requires or ())
         except Exception as exc:
             problem = f"metadata of {self.path} unreadable: {type(exc).__name__}"
             return Facts(self.key, self.version, "", (), problem, self.has_metadata())
@@ -89,15 +163,40 @@ class DistCandidate(Candidate):
         )
 
 
-def _is_path_distribution(dist: Any) -> bool:
-    import importlib_metadata
+def _path_candidate(dist: Any, entry: str) -> PathDistCandidate | None:
+    """A distribution in a zip file or an egg. importlib-metadata names it by its folder's
+    name, or (a zip member's path ends with "/", so it has no such name; an egg's
+    ``EGG-INFO`` neither) by the Name in its metadata; None (logged) when it has none, where
+    importlib-metadata would raise for the whole listing. Metadata the host refuses (too
+    large) names it by its folder, and its plugin is listed as failed with the reason."""
+    path = str(dist)
+    name, version = stem_name_version(os.path.basename(path))
+    candidate = PathDistCandidate("", version, path, dist, None)
+    if candidate.version == "" and path.endswith("/"):
+        candidate.version = stem_name_version(candidate.folder)[1]
+    if name is not None:
+        candidate.key = normalize(name)
+        return candidate
+    try:
+        headers = candidate.read_headers()
+    except (Refused, OSError) as exc:
+        # Named by its folder, so that its plugin is listed as failed, saying why.
+        folder_name = stem_name_version(candidate.folder)[0]
+        if folder_name is None:
+            logger.debug("discovery: skipped {}: {}", path, exc)
+            return None
+        candidate.key = normalize(folder_name)
+        return candidate
+    if not headers or "Name" not in headers:
+        logger.debug("discovery: skipped {}: no Name in its metadata", path)
+        return None
+    candidate.key = normalize(headers["Name"][0])
+    return candidate
 
-    return type(dist) is importlib_metadata.PathDistribution
 
-
-def _candidate(dist: Any, where: str) -> DistCandidate | None:
-    """A distribution importlib-metadata yielded; None (logged) when it cannot even be
-    named, where importlib-metadata would raise for the whole listing."""
+def _candidate(dist: Any, where: str) -> Candidate | None:
+    """A distribution a custom finder yielded; None (logged) when it cannot even be named,
+    where importlib-metadata would raise for the whole listing."""
     import importlib.metadata
 
     import importlib_metadata
@@ -106,18 +205,14 @@ def _candidate(dist: Any, where: str) -> DistCandidate | None:
         if isinstance(dist, importlib.metadata.PathDistribution):
             # As importlib-metadata's discovery adapts a standard library one (localize.dist).
             dist = importlib_metadata.PathDistribution(getattr(dist, "_path"))  # noqa: B009
+        if type(dist) is importlib_metadata.PathDistribution:
+            return _path_candidate(dist, where)
         # The key importlib-metadata's own _unique uses (underscores for our dashes).
         key = str(dist._normalized_name).replace("_", "-")
-        path = str(dist)
-        if _is_path_distribution(dist):
-            version = stem_name_version(os.path.basename(path))[1]
-        else:
-            path = f"{where}: {path}"
-            version = str(dist.version)
+        return DistCandidate(key, str(dist.version), f"{where}: {dist}", dist)
     except Exception as exc:
         logger.debug("discovery: skipped a distribution from {}: {!r}", where, exc)
         return None
-    return DistCandidate(key, version, path, dist)
 
 
 def path_entry_candidates(entry: str) -> list[Candidate]:
@@ -127,7 +222,7 @@ def path_entry_candidates(entry: str) -> list[Candidate]:
 
     context = _context([entry])
     found = importlib_metadata.MetadataPathFinder.find_distributions(context)
-    return [c for c in (_candidate(d, entry) for d in found) if c is not None]
+    return [c for c in (_path_candidate(d, entry) for d in found) if c is not None]
 
 
 def _context(paths: list[str]) -> Any:

@@ -22,8 +22,11 @@ from typing import Final
 __all__ = [
     "ENTRY_POINTS_LIMIT",
     "HEADERS_LIMIT",
+    "HEADER_ENDS",
     "Refused",
     "egg_requires",
+    "headers_of",
+    "parse_egg_requires",
     "parse_group",
     "parse_headers",
     "read_entry_points",
@@ -177,7 +180,7 @@ def _read_until(fd: int, path: str, limit: int, until: tuple[bytes, ...]) -> byt
 
 
 #: Where the headers of a METADATA file end: its first blank line (LF or CRLF).
-_HEADER_ENDS: Final = (b"\n\n", b"\n\r\n")
+HEADER_ENDS: Final = (b"\n\n", b"\n\r\n")
 
 
 def read_headers(meta_dir: str) -> dict[str, list[str]] | None:
@@ -186,19 +189,23 @@ def read_headers(meta_dir: str) -> dict[str, list[str]] | None:
     distribution has neither file; :class:`Refused` for one discovery will not read."""
     for filename in ("METADATA", "PKG-INFO"):
         path = meta_dir + os.sep + filename
-        read = read_file(path, HEADERS_LIMIT, until=_HEADER_ENDS)
-        if read is None:
-            continue
-        data = read[0]
-        end = data.find(b"\n\n")
-        head = data[:end] if end >= 0 else data
-        try:
-            if b"\r" in head:  # CRLF line ends
-                return parse_headers(data.decode("utf-8"))
-            return _parse_block(head.decode("utf-8"))
-        except UnicodeDecodeError as exc:
-            raise Refused(path, f"not UTF-8 ({exc.reason} at byte {exc.start})") from None
+        read = read_file(path, HEADERS_LIMIT, until=HEADER_ENDS)
+        if read is not None:
+            return headers_of(read[0], path)
     return None
+
+
+def headers_of(data: bytes, path: str) -> dict[str, list[str]]:
+    """The headers in the first bytes of a METADATA file (``path`` names it if it is not
+    UTF-8: :class:`Refused`)."""
+    end = data.find(b"\n\n")
+    head = data[:end] if end >= 0 else data
+    try:
+        if b"\r" in head:  # CRLF line ends
+            return parse_headers(data.decode("utf-8"))
+        return _parse_block(head.decode("utf-8"))
+    except UnicodeDecodeError as exc:
+        raise Refused(path, f"not UTF-8 ({exc.reason} at byte {exc.start})") from None
 
 
 _KEYS: Final = {key.lower(): key for key in ("Name", "Version", "Summary", "Requires-Dist")}
@@ -263,15 +270,19 @@ def strip_extras(value: str) -> str:
 
 def egg_requires(meta_dir: str) -> tuple[str, ...]:
     """Requirements of an ``.egg-info`` (a source checkout's build leaves one), which keeps
-    them in ``requires.txt`` rather than in PKG-INFO: top-level lines apply always,
-    ``[:MARKER]`` sections under that marker, and ``[extra]`` sections are extras, skipped
-    as extras are for dist-info. :class:`Refused` for a file discovery will not read."""
+    them in ``requires.txt`` rather than in PKG-INFO. :class:`Refused` for a file discovery
+    will not read."""
     path = meta_dir + os.sep + "requires.txt"
     read = read_file(path, ENTRY_POINTS_LIMIT)
-    if read is None:
-        return ()
+    return () if read is None else parse_egg_requires(read[0], path)
+
+
+def parse_egg_requires(data: bytes, path: str) -> tuple[str, ...]:
+    """The lines of a ``requires.txt`` as requirements: top-level lines apply always,
+    ``[:MARKER]`` sections under that marker, and ``[extra]`` sections are extras, skipped as
+    extras are for dist-info."""
     try:
-        lines = read[0].decode("utf-8").splitlines()
+        lines = data.decode("utf-8").splitlines()
     except UnicodeDecodeError as exc:
         raise Refused(path, f"not UTF-8 ({exc.reason} at byte {exc.start})") from None
     out: list[str] = []

@@ -149,3 +149,29 @@ def test_plugins_listing_with_unreadable_metadata_files(plugin_dist, gini_cli):
         f"metadata file refused: {metadata}: not a regular file (prw-r--r--)",
     )
     assert "fifo_eps" not in listed and "zero_eps" not in listed
+
+
+def test_zip_members_are_read_only_up_to_the_limits(tmp_path, capture_debug):
+    """In a zip file too: an entry_points.txt over the limit provides nothing (logged), and a
+    METADATA whose headers do not end within the limit fails its plugin, naming the member;
+    neither is decompressed past the limit."""
+    import zipfile
+
+    archive = tmp_path / "plugins.zip"
+    with zipfile.ZipFile(archive, "w", compression=zipfile.ZIP_DEFLATED) as zf:
+        zf.writestr("big-1.0.dist-info/METADATA", "Name: big\nVersion: 1.0\n\n")
+        zf.writestr(
+            "big-1.0.dist-info/entry_points.txt",
+            "[gini_host.plugins]\nbig = big\n" + "# padding\n" * (ENTRY_POINTS_LIMIT // 10),
+        )
+        zf.writestr("long-1.0.dist-info/METADATA", "Name: long\nSummary: " + "x" * HEADERS_LIMIT)
+        zf.writestr("long-1.0.dist-info/entry_points.txt", "[gini_host.plugins]\nlong = long\n")
+        zf.writestr("good-1.0.dist-info/METADATA", "Name: good\nVersion: 1.0\n\n")
+        zf.writestr("good-1.0.dist-info/entry_points.txt", "[gini_host.plugins]\ngood = good\n")
+    found = {e.name: e for e in _scan_within([str(archive)]).entry_points}
+    assert sorted(found) == ["good", "long"]
+    assert found["good"].problem is None
+    assert found["long"].problem == (
+        f"metadata file refused: {archive}/long-1.0.dist-info/METADATA: larger than {HEADERS_LIMIT} bytes"
+    )
+    assert any("big-1.0.dist-info/entry_points.txt" in m and "larger than" in m for m in capture_debug)
