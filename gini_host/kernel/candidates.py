@@ -80,6 +80,19 @@ class Candidate:
         """The facts of a plugin-providing distribution."""
         raise NotImplementedError
 
+    def facts_from(
+        self, headers: dict[str, list[str]], requires: tuple[str, ...], has_metadata: bool
+    ) -> Facts:
+        """Facts from METADATA headers; what they do not say, from the folder's name."""
+        return Facts(
+            headers["Name"][0] if "Name" in headers else self.key,
+            headers["Version"][0] if "Version" in headers else self.version,
+            headers["Summary"][0] if "Summary" in headers else "",
+            requires,
+            None,
+            has_metadata,
+        )
+
 
 def normalize(name: str) -> str:
     """The PEP 503 canonical name (``canonicalize_name``): importlib-metadata's
@@ -158,14 +171,7 @@ class DirCandidate(Candidate):
         except Refused as exc:
             problem = f"metadata file refused: {exc}"
             return Facts(self.key, self.version, "", (), problem, self.has_metadata())
-        return Facts(
-            headers["Name"][0] if "Name" in headers else self.key,
-            headers["Version"][0] if "Version" in headers else self.version,
-            headers["Summary"][0] if "Summary" in headers else "",
-            requires,
-            None,
-            True,
-        )
+        return self.facts_from(headers, requires, True)
 
 
 def directory_candidates(base: str) -> list[Candidate] | None:

@@ -117,14 +117,7 @@ class PathDistCandidate(_FromImportlib):
         except (Refused, OSError) as exc:
             problem = f"metadata file refused: {exc}"
             return Facts(self.key, self.version, "", (), problem, self.has_metadata())
-        return Facts(
-            headers["Name"][0] if "Name" in headers else self.key,
-            headers["Version"][0] if "Version" in headers else self.version,
-            headers["Summary"][0] if "Summary" in headers else "",
-            requires,
-            None,
-            self.has_metadata(),
-        )
+        return self.facts_from(headers, requires, self.has_metadata())
 
 
 class DistCandidate(_FromImportlib):
