@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from html import escape
 
-from gini_host.report.document import RunView, shorten, status_class
+from gini_host.report.document import RunView, StageView, format_duration, shorten, status_class
 from gini_host.report.layout import NODE_HEIGHT, NODE_WIDTH, PlacedEdge, layout
 
 __all__ = ["dag_svg"]
@@ -17,7 +17,7 @@ __all__ = ["dag_svg"]
 MARGIN = 12.0
 #: Characters that fit a box at the fonts the stylesheet sets (13 px name, 11 px plugin).
 NAME_CHARS = 25
-PLUGIN_CHARS = 30
+PLUGIN_CHARS = 32
 
 
 def dag_svg(run: RunView, anchors: dict[str, str]) -> str:
@@ -53,14 +53,23 @@ def dag_svg(run: RunView, anchors: dict[str, str]) -> str:
             f'<text class="name" x="{node.x + 14:.1f}" y="{node.y + 18:.1f}">'
             f"{escape(shorten(name or node.id, NAME_CHARS))}</text>"
             f'<text class="plugin" x="{node.x + 14:.1f}" y="{node.y + 33:.1f}">'
-            f"{escape(shorten(_subtitle(plugin, stage.status), PLUGIN_CHARS))}</text></a>"
+            f"{escape(shorten(_subtitle(plugin, stage), PLUGIN_CHARS))}</text></a>"
         )
     parts.append("</g></svg>")
     return "".join(parts)
 
 
-def _subtitle(plugin: str, status: str) -> str:
-    return f"{plugin} · {status.replace('_', ' ')}" if plugin else status.replace("_", " ")
+def _subtitle(plugin: str, stage: StageView) -> str:
+    """The small line under a stage's name: its plugin, and what the colour alone does not say
+    (the status unless it succeeded, the duration, the attempts when it was retried)."""
+    parts = [plugin] if plugin else []
+    if stage.status != "succeeded":
+        parts.append(stage.status.replace("_", " "))
+    if stage.duration is not None:
+        parts.append(format_duration(stage.duration))
+    if stage.attempts is not None and stage.attempts > 1:
+        parts.append(f"{stage.attempts} tries")
+    return " · ".join(parts)
 
 
 def _edge(edge: PlacedEdge, source_status: str) -> str:
