@@ -41,6 +41,8 @@ UNKNOWN = "\u2013"
 #: Bounds on what one page shows, so a chatty or hostile stage cannot make it unusable.
 TEXT_LIMIT = 20_000
 SHORT_LIMIT = 300
+#: Stage ids are cut later than other short text: two ids must not become one by the cut.
+ID_LIMIT = 2_000
 LOG_LIMIT = 500
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
@@ -158,7 +160,7 @@ def read_run(doc: Mapping[str, Any]) -> RunView:
 
 
 def _read_stage(raw: Mapping[str, Any]) -> StageView | None:
-    stage_id = text(raw.get("stage_id"), SHORT_LIMIT)
+    stage_id = text(raw.get("stage_id"), ID_LIMIT)
     if not stage_id:
         return None
     logs = [_read_log(_mapping(line)) for line in _sequence(raw.get("logs"))]
@@ -281,7 +283,7 @@ def _sequence(value: Any) -> Sequence[Any]:
 
 
 def _texts(value: Any) -> list[str]:
-    return [t for t in (text(v, SHORT_LIMIT) for v in _sequence(value)) if t]
+    return [t for t in (text(v, ID_LIMIT) for v in _sequence(value)) if t]
 
 
 def format_time(epoch: float | None) -> str:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import itertools
 
 from gini_host.report.layout import (
+    DUMMY_BUDGET,
     NODE_HEIGHT,
     NODE_WIDTH,
     Layout,
@@ -101,3 +102,17 @@ def test_a_long_chain_does_not_recurse():
     ids = [f"p::s{i}" for i in range(3000)]
     placed = layout(ids, list(itertools.pairwise(ids)))
     assert max(n.layer for n in placed.nodes) == 2999
+
+
+def test_long_edges_beyond_the_dummy_budget_are_drawn_as_one_curve():
+    """A 300-stage chain whose first stage feeds every other one needs ~45,000 dummy points:
+    past the budget, the longest edges go direct, and every edge is still drawn."""
+    ids = [f"p::s{i}" for i in range(300)]
+    edges = [*itertools.pairwise(ids), *((ids[0], ids[i]) for i in range(2, 300))]
+    placed = layout(ids, edges)
+    assert len(placed.edges) == len(edges)
+    spans = {(e.source, e.target): len(e.points) for e in placed.edges}
+    assert spans[(ids[0], ids[2])] == 4  # short: routed through its dummy
+    assert spans[(ids[0], ids[299])] == 2  # longest: one curve
+    dummies = sum((n - 2) // 2 for n in spans.values())
+    assert dummies <= DUMMY_BUDGET
