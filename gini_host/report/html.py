@@ -122,10 +122,15 @@ def _graph_section(run: RunView, anchors: dict[str, str]) -> str:
     small = " small" if len(run.stages) <= 12 else ""
     return (
         '<section id="graph"><h2>Stage graph</h2>'
-        f'<p class="hint">{len(run.stages)} stages, {len(run.edges)} dependencies; requirements '
-        "on the left. Click a stage for its row below.</p>"
+        f'<p class="hint">{_plural(len(run.stages), "stage")}, '
+        f'{_plural(len(run.edges), "dependency", "dependencies")}; requirements on the left. '
+        "Click a stage for its row below.</p>"
         f'<div class="scroll{small}">{dag_svg(run, anchors)}</div></section>'
     )
+
+
+def _plural(count: int, one: str, many: str | None = None) -> str:
+    return f"{count} {one if count == 1 else many or one + 's'}"
 
 
 def _timeline_section(run: RunView) -> str:
@@ -214,8 +219,8 @@ def _error_card(stage: StageView, anchor: str) -> str:
     if stage.error is None and stage.attempt_log:
         parts.append(
             f'<p class="subtle">{escape(stage.status.replace("_", " "))} on attempt '
-            f"{stage.attempt_log[-1].number} after {len(failed_attempts)} failed "
-            f'attempt{"s" * (len(failed_attempts) != 1)}:</p>'
+            f"{stage.attempt_log[-1].number} after "
+            f"{_plural(len(failed_attempts), 'failed attempt')}:</p>"
         )
     if failed_attempts and (len(failed_attempts) > 1 or stage.error is None):
         items = "".join(
@@ -251,7 +256,7 @@ def _logs_section(run: RunView, anchors: dict[str, str]) -> str:
 
 def _stage_logs(stage: StageView, anchor: str, run: RunView) -> str:
     warnings = sum(1 for line in stage.logs if line.level in ("WARNING", "ERROR", "CRITICAL"))
-    note = f" · {warnings} warning{'s' * (warnings != 1)} or worse" if warnings else ""
+    note = f" · {_plural(warnings, 'warning')} or worse" if warnings else ""
     rows = []
     for line in stage.logs:
         when = UNKNOWN
@@ -269,8 +274,8 @@ def _stage_logs(stage: StageView, anchor: str, run: RunView) -> str:
     is_open = " open" if stage.status == "failed" else ""
     return (
         f'<details class="logs" id="{anchor}-logs" data-stage="{escape(stage.stage_id)}"{is_open}>'
-        f'<summary><span class="stage-id">{escape(stage.stage_id)}</span> · {len(stage.logs)} '
-        f'line{"s" * (len(stage.logs) != 1)}{note}</summary><table>{"".join(rows)}</table>'
+        f'<summary><span class="stage-id">{escape(stage.stage_id)}</span> · '
+        f'{_plural(len(stage.logs), "line")}{note}</summary><table>{"".join(rows)}</table>'
         "</details>"
     )
 
