@@ -77,8 +77,8 @@ svg text{font-family:var(--sans)}
 .dag .node rect{fill:var(--fill);stroke:var(--accent);stroke-width:1.2}
 .dag .node rect.stripe{fill:var(--accent);stroke:none}
 .dag .node:hover rect{stroke-width:2.4}
-.dag .node.st-skipped rect:not(.stripe),.dag .node.st-not_started rect:not(.stripe)
-{stroke-dasharray:4 3}
+.dag .node.st-skipped rect:not(.stripe),.dag .node.st-not_started rect:not(.stripe),
+.dag .node.st-interrupted rect:not(.stripe){stroke-dasharray:4 3}
 .dag .name{font-size:13px;font-weight:600;fill:var(--ink)}
 .dag .plugin{font-size:11px;fill:var(--muted)}
 .dag .edge{fill:none;stroke:#9aa4b4;stroke-width:1.4}

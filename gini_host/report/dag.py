@@ -63,7 +63,9 @@ def _subtitle(plugin: str, stage: StageView) -> str:
     """The small line under a stage's name: its plugin, and what the colour alone does not say
     (the status unless it succeeded, the duration, the attempts when it was retried)."""
     parts = [plugin] if plugin else []
-    if stage.status != "succeeded":
+    if stage.reused_from is not None:
+        parts.append("reused")
+    elif stage.status != "succeeded":
         parts.append(stage.status.replace("_", " "))
     if stage.duration is not None:
         parts.append(format_duration(stage.duration))

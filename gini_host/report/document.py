@@ -34,7 +34,16 @@ __all__ = [
 ]
 
 #: Stage statuses in the order the legend lists them; anything else is drawn as ``other``.
-STATUSES = ("succeeded", "failed", "skipped", "cancelled", "dry_run", "not_started")
+STATUSES = (
+    "succeeded",
+    "failed",
+    "skipped",
+    "cancelled",
+    "interrupted",
+    "running",
+    "dry_run",
+    "not_started",
+)
 NOT_STARTED = "not_started"
 #: What the page shows for an unknown value (an en dash).
 UNKNOWN = "\u2013"
@@ -92,6 +101,8 @@ class StageView:
     attempt_log: tuple[Attempt, ...]
     logs: tuple[LogLine, ...]
     logs_omitted: int
+    #: The run whose result this resumed run reused instead of running the stage again.
+    reused_from: str | None = None
 
 
 @attrs.frozen
@@ -180,6 +191,7 @@ def _read_stage(raw: Mapping[str, Any]) -> StageView | None:
         attempt_log=tuple(_read_attempts(raw.get("attempt_log"))),
         logs=tuple(logs[:LOG_LIMIT]),
         logs_omitted=max(len(logs) - LOG_LIMIT, 0),
+        reused_from=text(raw.get("reused_from"), SHORT_LIMIT),
     )
 
 

@@ -182,6 +182,8 @@ def _outcome(stage: StageView, anchor: str) -> str:
     if stage.error is not None:
         line = f"{stage.error.type}: {stage.error.message}".splitlines()[0]
         return f'<a href="#{anchor}-error">{escape(shorten(line, 160))}</a>'
+    if stage.reused_from is not None:
+        return f'<span class="subtle">reused from run {escape(stage.reused_from)}</span>'
     if stage.reason:
         return f'<span class="subtle">{escape(shorten(stage.reason, 200))}</span>'
     if stage.value is not None:

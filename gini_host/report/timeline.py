@@ -70,6 +70,8 @@ def _known_ends(run: RunView) -> list[float | None]:
 
 
 def _stage_bars(stage: StageView, last: float | None) -> list[Bar]:
+    if stage.reused_from is not None:
+        return []  # it ran in an earlier run: its times are that run's
     started = [a for a in stage.attempt_log if a.started_at is not None]
     if started:
         return [

@@ -124,3 +124,27 @@ def test_a_dry_run_has_no_timeline_and_says_why():
     assert "No stage attempt has a start time" in page
     assert 'class="timeline"' not in page
     assert "dry run (no stage body executed)" in page
+
+
+def test_a_resumed_run_says_which_results_it_reused():
+    """A stage reused from the resumed run has no bar (it ran then) and says where it came from."""
+    doc = documents.nightly_backup()
+    doc["resumed_from"] = "20261130T050102-aaaaaa"
+    discover = doc["stages"][0]
+    discover.update(reused_from="20261130T050102-aaaaaa", attempts=0, attempt_log=[])
+    page = render_report(doc)
+    tags = _tags(page)
+    bars = [a["data-stage"] for t, a in tags if t == "g" and "bar" in (a.get("class") or "")]
+    assert "inventory::discover" not in bars
+    assert "reused from run 20261130T050102-aaaaaa" in page
+    assert 'data-fact="resumed from">20261130T050102-aaaaaa<' in page
+
+
+def test_stages_the_run_never_finished_are_shown_as_the_history_records_them():
+    """The history marks a plan stage without a result interrupted (or running): shown so."""
+    doc = documents.nightly_backup()
+    doc["status"] = "interrupted"
+    doc["stages"][-1].update(status="interrupted", reason="no result: the run ended before this stage finished")
+    tags = _tags(render_report(doc))
+    legend = {a["data-status"] for t, a in tags if t == "button"}
+    assert "interrupted" in legend
