@@ -111,6 +111,7 @@ td code,.mono{font-family:var(--mono);font-size:12.5px}
 .error{border:1px solid var(--line);border-left:4px solid var(--accent);border-radius:8px;
 padding:12px 16px;margin:12px 0 0;background:#fff}
 .error h3{margin:0 0 6px;font-size:14px;display:flex;gap:10px;align-items:center;flex-wrap:wrap}
+.error h3 a{color:var(--ink)}
 .error .message{white-space:pre-wrap;font-family:var(--mono);font-size:13px;margin:0 0 8px;
 overflow-wrap:anywhere}
 .error ol{margin:4px 0 8px;padding-left:22px;font-size:13px}
