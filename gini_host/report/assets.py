@@ -72,7 +72,6 @@ border:2px solid var(--accent);display:inline-block}
 .legend b{font-variant-numeric:tabular-nums}
 .scroll{overflow:auto;max-height:640px;border:1px solid var(--line);border-radius:8px;
 background:#fbfcfd;padding:8px}
-.scroll.small{display:flex;justify-content:center}
 svg text{font-family:var(--sans)}
 .dag .node rect{fill:var(--fill);stroke:var(--accent);stroke-width:1.2}
 .dag .node rect.stripe{fill:var(--accent);stroke:none}
@@ -81,6 +80,8 @@ svg text{font-family:var(--sans)}
 .dag .node.st-interrupted rect:not(.stripe){stroke-dasharray:4 3}
 .dag .name{font-size:13px;font-weight:600;fill:var(--ink)}
 .dag .plugin{font-size:11px;fill:var(--muted)}
+.dag .tries{font-size:11px;font-weight:700;fill:var(--accent);text-anchor:end}
+svg.dag{display:block;max-width:100%;height:auto;margin:0 auto}
 .dag .edge{fill:none;stroke:#9aa4b4;stroke-width:1.4}
 .dag .edge.from-failed,.dag .edge.from-skipped,.dag .edge.from-cancelled{stroke:#d9a3a3;
 stroke-dasharray:5 4}

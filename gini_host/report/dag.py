@@ -15,9 +15,11 @@ from gini_host.report.layout import NODE_HEIGHT, NODE_WIDTH, PlacedEdge, layout
 __all__ = ["dag_svg"]
 
 MARGIN = 12.0
-#: Characters that fit a box at the fonts the stylesheet sets (13 px name, 11 px plugin).
-NAME_CHARS = 25
-PLUGIN_CHARS = 32
+MIN_SCALE = 0.75
+#: Characters that fit a box at the fonts the stylesheet sets (13 px name, 11 px plugin); a
+#: wider font is clipped at the box's edge.
+NAME_CHARS = 22
+PLUGIN_CHARS = 29
 
 
 def dag_svg(run: RunView, anchors: dict[str, str]) -> str:
@@ -27,7 +29,9 @@ def dag_svg(run: RunView, anchors: dict[str, str]) -> str:
     width = placed.width + 2 * MARGIN
     height = placed.height + 2 * MARGIN
     parts = [
+        # Wider than its box, it shrinks to at most MIN_SCALE (text stays readable), then scrolls.
         f'<svg class="dag" xmlns="http://www.w3.org/2000/svg" width="{width:.0f}" '
+        f'style="min-width:{width * MIN_SCALE:.0f}px" '
         f'height="{height:.0f}" viewBox="{-MARGIN:.0f} {-MARGIN:.0f} {width:.0f} {height:.0f}" '
         f'role="img" aria-label="stage graph" data-crossings="{placed.crossings}">',
         '<defs><marker id="arrow" viewBox="0 0 10 10" refX="9" refY="5" markerWidth="7" '
@@ -42,6 +46,14 @@ def dag_svg(run: RunView, anchors: dict[str, str]) -> str:
         plugin, _, name = node.id.rpartition("::")
         css = status_class(stage.status)
         title = f"{node.id}: {stage.status}" + (f" ({stage.reason})" if stage.reason else "")
+        retried = stage.attempts is not None and stage.attempts > 1
+        tries = ""
+        if retried:
+            title += f", {stage.attempts} attempts"
+            tries = (
+                f'<text class="tries" x="{node.x + NODE_WIDTH - 8:.1f}" y="{node.y + 18:.1f}">'
+                f"&#215;{stage.attempts}</text>"  # a multiplication sign
+            )
         parts.append(
             f'<a href="#{anchors[node.id]}" class="node focusable st-{css}" '
             f'data-stage="{escape(node.id)}" '
@@ -50,10 +62,13 @@ def dag_svg(run: RunView, anchors: dict[str, str]) -> str:
             f'height="{NODE_HEIGHT:.0f}" rx="7"/>'
             f'<rect class="stripe" x="{node.x:.1f}" y="{node.y:.1f}" width="5" '
             f'height="{NODE_HEIGHT:.0f}" rx="2"/>'
-            f'<text class="name" x="{node.x + 14:.1f}" y="{node.y + 18:.1f}">'
-            f"{escape(shorten(name or node.id, NAME_CHARS))}</text>"
-            f'<text class="plugin" x="{node.x + 14:.1f}" y="{node.y + 33:.1f}">'
-            f"{escape(shorten(_subtitle(plugin, stage), PLUGIN_CHARS))}</text></a>"
+            # A nested viewport clips the text to the box whatever the font's widths.
+            f'<svg x="{node.x + 14:.1f}" y="{node.y:.1f}" width="{NODE_WIDTH - 20:.0f}" '
+            f'height="{NODE_HEIGHT:.0f}" overflow="hidden">'
+            f'<text class="name" x="0" y="18">'
+            f"{escape(shorten(name or node.id, NAME_CHARS - 4 * retried))}"
+            f'</text><text class="plugin" x="0" y="33">'
+            f"{escape(shorten(_subtitle(plugin, stage), PLUGIN_CHARS))}</text></svg>{tries}</a>"
         )
     parts.append("</g></svg>")
     return "".join(parts)
@@ -61,16 +76,14 @@ def dag_svg(run: RunView, anchors: dict[str, str]) -> str:
 
 def _subtitle(plugin: str, stage: StageView) -> str:
     """The small line under a stage's name: its plugin, and what the colour alone does not say
-    (the status unless it succeeded, the duration, the attempts when it was retried)."""
+    (the status unless it succeeded, or that it was reused), and how long it ran."""
     parts = [plugin] if plugin else []
     if stage.reused_from is not None:
         parts.append("reused")
     elif stage.status != "succeeded":
         parts.append(stage.status.replace("_", " "))
-    if stage.duration is not None:
+    if stage.ran:
         parts.append(format_duration(stage.duration))
-    if stage.attempts is not None and stage.attempts > 1:
-        parts.append(f"{stage.attempts} tries")
     return " · ".join(parts)
 
 

@@ -104,6 +104,11 @@ class StageView:
     #: The run whose result this resumed run reused instead of running the stage again.
     reused_from: str | None = None
 
+    @property
+    def ran(self) -> bool:
+        """Whether the stage ran in this run (a skipped one's duration of 0 means nothing)."""
+        return self.started_at is not None and self.duration is not None and self.attempts != 0
+
 
 @attrs.frozen
 class RunView:
@@ -313,6 +318,8 @@ def format_duration(seconds: float | None) -> str:
     """A duration at the precision a person reads: ``412 ms``, ``3.28 s``, ``2 min 5 s``."""
     if seconds is None or seconds < 0:
         return UNKNOWN
+    if seconds < 0.01:
+        return f"{seconds * 1000:.1f} ms"
     if seconds < 1:
         return f"{seconds * 1000:.0f} ms"
     if seconds < 60:

@@ -119,13 +119,12 @@ def _legend(run: RunView) -> str:
 def _graph_section(run: RunView, anchors: dict[str, str]) -> str:
     if not run.stages:
         return '<section id="graph"><h2>Stage graph</h2><p class="empty">No stages.</p></section>'
-    small = " small" if len(run.stages) <= 12 else ""
     return (
         '<section id="graph"><h2>Stage graph</h2>'
         f'<p class="hint">{_plural(len(run.stages), "stage")}, '
         f'{_plural(len(run.edges), "dependency", "dependencies")}; requirements on the left. '
         "Click a stage for its row below.</p>"
-        f'<div class="scroll{small}">{dag_svg(run, anchors)}</div></section>'
+        f'<div class="scroll">{dag_svg(run, anchors)}</div></section>'
     )
 
 
@@ -171,7 +170,7 @@ def _summary_row(stage: StageView, anchor: str, run: RunView) -> str:
         f'<td><span class="stage-id">{escape(stage.stage_id)}</span></td>'
         f"<td>{_badge(stage.status)}</td><td class=\"num\">{attempts}</td>"
         f'<td class="num">{escape(started)}</td>'
-        f'<td class="num">{escape(format_duration(stage.duration))}</td>'
+        f'<td class="num">{escape(format_duration(stage.duration) if stage.ran else UNKNOWN)}</td>'
         f'<td><span class="mono">{escape(stage.worker or UNKNOWN)}</span></td>'
         f"<td>{_outcome(stage, anchor)}</td></tr>"
     )

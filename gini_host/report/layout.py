@@ -20,9 +20,9 @@ import attrs
 __all__ = ["Layout", "PlacedEdge", "PlacedNode", "count_crossings", "layout"]
 
 #: Pixel sizes of the drawing (the SVG uses them as they are).
-NODE_WIDTH = 200.0
+NODE_WIDTH = 184.0
 NODE_HEIGHT = 42.0
-LAYER_GAP = 64.0
+LAYER_GAP = 44.0
 NODE_GAP = 14.0
 DUMMY_GAP = 8.0
 #: Down and up sweeps of the barycenter ordering; crossings rarely drop after a few rounds.

@@ -193,12 +193,13 @@ def _nice_step(raw: float) -> float:
 
 
 def _tick_label(tick: float, step: float) -> str:
+    """``+250 ms``, ``+2 s``, ``+5 min``: the unit the step is counted in."""
     if step < 1:
-        decimals = max(0, -math.floor(math.log10(step)))
-        return f"+{tick:.{decimals}f} s"
-    if step < 60:
-        return f"+{tick:.0f} s"
-    return f"+{tick / 60:.0f} min" if step % 60 == 0 else f"+{tick:.0f} s"
+        decimals = max(0, -math.floor(math.log10(step * 1000)))
+        return f"+{tick * 1000:.{decimals}f} ms"
+    if step >= 60 and step % 60 == 0:
+        return f"+{tick / 60:.0f} min"
+    return f"+{tick:.0f} s"
 
 
 def _bar_svg(bar: Bar, left: float, right: float, top: float) -> str:
