@@ -37,6 +37,8 @@ def test_every_stage_is_shown_with_its_status(open_report: Open, tmp_path: Path)
         assert stage.text == row.get_attribute("data-stage")
         assert status.text == expected[stage.text].replace("_", " ")
     assert driver.find_element(By.CSS_SELECTOR, "#run-status .badge").text == "failed"
+    resources = driver.execute_script("return performance.getEntriesByType('resource').length")
+    assert resources == 0  # no fetch from the network (an http(s) URL is listed even if it fails)
     _no_horizontal_overflow(driver)
     full_page_screenshot(driver, tmp_path / "report.png")
     assert (tmp_path / "report.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
