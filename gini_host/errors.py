@@ -22,6 +22,7 @@ __all__ = [
     "ExitCode",
     "GiniHostError",
     "HistoryError",
+    "OutputPathError",
     "PipelineError",
     "PipelineProblem",
     "PluginHookError",
@@ -84,6 +85,15 @@ class EnvironmentVariableError(UsageError):
         self.variable = variable
         self.value = value
         super().__init__(f"environment variable {variable}={value!r}: expected {expected}")
+
+
+class OutputPathError(UsageError):
+    """A file the operator asked for (``report -o FILE``) cannot be written at ``path``."""
+
+    def __init__(self, path: object, reason: str) -> None:
+        self.path = str(path)
+        self.reason = reason
+        super().__init__(f"cannot write {self.path}: {reason}")
 
 
 class DuplicateStageError(UsageError):

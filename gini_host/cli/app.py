@@ -18,7 +18,7 @@ from typing import Any, NoReturn
 
 import click
 
-from gini_host.cli import authoring, guide, history, listing, planning, running
+from gini_host.cli import authoring, guide, history, listing, planning, reporting, running
 from gini_host.cli.console import PROG_NAME, version_line
 from gini_host.cli.session import CliSession, GlobalOptions
 from gini_host.cli.signals import Interrupted
@@ -160,6 +160,7 @@ for _command in (
     *planning.COMMANDS,
     *running.COMMANDS,
     *history.COMMANDS,
+    *reporting.COMMANDS,
     *authoring.COMMANDS,
     *guide.COMMANDS,
 ):

@@ -23,7 +23,7 @@ if TYPE_CHECKING:
     from gini_host.builtin.history.store import HistoryStore
     from gini_host.kernel import Host
 
-__all__ = ["COMMANDS", "resume_plan"]
+__all__ = ["COMMANDS", "resume_plan", "run_document"]
 
 RUN_STATUSES = ("succeeded", "failed", "cancelled", "interrupted", "running")
 #: How many runs ``gini-host runs`` lists without ``--limit``.
@@ -118,6 +118,16 @@ def show_command(session: CliSession, run_ref: str, as_json: bool) -> None:
 
     With --json, the run document (its shape in docs/operators.md).
     """
+    doc = run_document(session, run_ref)
+    if as_json:
+        output.emit_json(doc)
+        return
+    _print_document(doc, session.verbose)
+
+
+def run_document(session: CliSession, run_ref: str) -> dict[str, Any]:
+    """The run document of RUN (what ``runs show RUN --json`` prints and ``report RUN``
+    renders), read from the database without booting a plugin."""
     from gini_host.builtin.history import load_run_document
     from gini_host.errors import UnknownRunError
 
@@ -125,11 +135,7 @@ def show_command(session: CliSession, run_ref: str, as_json: bool) -> None:
     if store is None:
         raise UnknownRunError(run_ref, path=_config_path(session))
     with store:
-        doc = load_run_document(store, run_ref)
-    if as_json:
-        output.emit_json(doc)
-        return
-    _print_document(doc, session.verbose)
+        return load_run_document(store, run_ref)
 
 
 def _print_document(doc: Mapping[str, Any], verbose: bool) -> None:
