@@ -13,7 +13,8 @@ from selenium.webdriver.common.by import By
 from gini_host.testing import CliInvoker, CliResult, PluginDists
 
 #: A nightly job in miniature: ``upload`` fails every attempt (it is retried once), so
-#: ``notify`` is skipped; ``fetch`` logs, ``side`` runs on its own.
+#: ``notify`` is skipped; ``fetch`` logs, ``side`` runs on its own. ``upload`` puts markup in
+#: its log line and its error, as a hostile plugin would.
 NIGHTLY = """
     from gini_host import PipelineSpec, hookimpl, stage
 
@@ -26,8 +27,8 @@ NIGHTLY = """
     @stage(requires=["fetch"])
     def upload(ctx):
         "Fails: the target refuses."
-        ctx.log.warning("the target refused the upload")
-        raise ConnectionError("backup target refused the connection")
+        ctx.log.warning("the target refused <img src=x onerror=alert(1)>")
+        raise ConnectionError("backup target refused <script>alert(1)</script>")
 
     @stage(requires=["upload"])
     def notify(ctx):
@@ -186,7 +187,7 @@ def test_the_report_of_a_real_run_in_the_browser(
     failed_run: dict[str, Any], cli: Cli, tmp_path: Path, browser: Any
 ):
     """The page of a recorded run, in Chromium: each stage with its status, upload's two
-    attempts, its traceback folded until clicked."""
+    attempts, its traceback folded until clicked, the markup it logged and raised as text."""
     assert cli("report", "last", "-o", "run.html").exit_code == 0
     browser.get((tmp_path / "run.html").as_uri())
     rows = browser.find_elements(By.CSS_SELECTOR, "table.summary tbody tr")
@@ -200,6 +201,8 @@ def test_the_report_of_a_real_run_in_the_browser(
     assert not trace.is_displayed()
     details.find_element(By.TAG_NAME, "summary").click()
     assert trace.is_displayed()
-    assert "ConnectionError: backup target refused the connection" in trace.text
+    assert "ConnectionError: backup target refused <script>alert(1)</script>" in trace.text
+    assert len(browser.find_elements(By.TAG_NAME, "script")) == 1  # the report's own
+    assert browser.find_elements(By.TAG_NAME, "img") == []
     browser.save_screenshot(str(tmp_path / "run.png"))
 
