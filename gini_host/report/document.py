@@ -318,6 +318,8 @@ def format_duration(seconds: float | None) -> str:
     """A duration at the precision a person reads: ``412 ms``, ``3.28 s``, ``2 min 5 s``."""
     if seconds is None or seconds < 0:
         return UNKNOWN
+    if seconds < 0.0001:
+        return "<0.1 ms"
     if seconds < 0.01:
         return f"{seconds * 1000:.1f} ms"
     if seconds < 1:

@@ -116,10 +116,12 @@ def _lanes(found: list[Bar]) -> list[tuple[str, list[list[Bar]]]]:
 
 @attrs.frozen
 class _Scale:
-    """Seconds since ``t0`` to x pixels across the plot area."""
+    """Times to x pixels: the plot spans the attempts (``t0`` to ``t0 + span``); ticks count
+    from ``origin``, the start of the run, as the table's "started" column does."""
 
     t0: float
     span: float
+    origin: float
 
     def x(self, t: float) -> float:
         return LABEL_WIDTH + (t - self.t0) / self.span * (WIDTH - LABEL_WIDTH - RIGHT_PAD)
@@ -130,9 +132,12 @@ def timeline_svg(run: RunView) -> str | None:
     found = bars(run)
     if not found:
         return None
-    t0 = min([b.start for b in found] + ([run.started_at] if run.started_at else []))
-    t1 = max([b.end for b in found] + ([run.finished_at] if run.finished_at else []))
-    scale = _Scale(t0, max(t1 - t0, 1e-3))
+    # The plot spans the attempts, not the run: the host's start-up before the first stage
+    # would otherwise squeeze a quick run's bars into a corner.
+    t0 = min(b.start for b in found)
+    t1 = max(b.end for b in found)
+    origin = run.started_at if run.started_at is not None and run.started_at <= t0 else t0
+    scale = _Scale(t0, max(t1 - t0, 1e-4), origin)
     lanes = _lanes(found)
     height = AXIS_HEIGHT + sum(len(rows) * ROW_HEIGHT + LANE_GAP for _, rows in lanes) + 6
     backgrounds, labels, drawn = [], [], []
@@ -167,12 +172,13 @@ def timeline_svg(run: RunView) -> str | None:
 
 
 def _axis(scale: _Scale, height: float) -> list[str]:
-    """Vertical grid lines at round offsets from the start, labelled in seconds."""
+    """Vertical grid lines at round offsets from the start of the run, labelled with them."""
     step = _nice_step(scale.span / 8)
     parts = ['<g class="axis">']
-    tick = 0.0
-    while tick <= scale.span * 1.0001:
-        px = scale.x(scale.t0 + tick)
+    first = scale.t0 - scale.origin
+    tick = math.ceil(first / step - 1e-9) * step
+    while tick <= first + scale.span * 1.0001:
+        px = scale.x(scale.origin + tick)
         last = ' class="last"' if px > WIDTH - RIGHT_PAD - 24 else ""  # keep it inside
         parts.append(
             f'<line x1="{px:.1f}" y1="{AXIS_HEIGHT - 6:.1f}" x2="{px:.1f}" y2="{height:.1f}"/>'

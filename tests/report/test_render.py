@@ -148,3 +148,15 @@ def test_stages_the_run_never_finished_are_shown_as_the_history_records_them():
     tags = _tags(render_report(doc))
     legend = {a["data-status"] for t, a in tags if t == "button"}
     assert "interrupted" in legend
+
+
+def test_the_timeline_spans_the_attempts_and_counts_from_the_run_start():
+    """Start-up before the first stage is not drawn (it would squeeze a quick run's bars into a
+    corner), yet the axis labels are offsets from the start of the run, as the table's are."""
+    doc = documents.nightly_backup()
+    doc["started_at"] -= 30  # thirty seconds of start-up before the first stage
+    page = render_report(doc)
+    tags = _tags(page)
+    rects = [a for t, a in tags if t == "rect" and a.get("height") == "17"]
+    assert min(float(a["x"] or 0) for a in rects) == 180.0  # the first bar at the plot's left edge
+    assert "+32 s" in page and "+0 s" not in page
