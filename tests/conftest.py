@@ -14,6 +14,7 @@ from __future__ import annotations
 import functools
 import signal
 from collections.abc import Iterator
+from pathlib import Path
 from types import FrameType
 from typing import Any
 
@@ -54,6 +55,16 @@ def _private_state_home(
     """Every test records its runs' history in a state directory of its own, never in the
     user's ``~/.local/state`` (hosts record runs by default)."""
     monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path_factory.mktemp("state")))
+
+
+@pytest.fixture
+def isolated_cli(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """For tests that run ``gini-host``: no entry-point index, no stray config or autoload
+    setting from the environment; the test's directory is the working one."""
+    monkeypatch.setenv("GINI_HOST_NO_CACHE", "1")
+    monkeypatch.delenv("GINI_HOST_CONFIG", raising=False)
+    monkeypatch.delenv("GINI_HOST_DISABLE_PLUGIN_AUTOLOAD", raising=False)
+    monkeypatch.chdir(tmp_path)
 
 
 @pytest.fixture(scope="session")

@@ -20,12 +20,8 @@ STAGES = ("a", "b", "c", "side", "hold")
 
 
 @pytest.fixture(autouse=True)
-def _isolated(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    """No entry-point index, no stray config; the test's directory is the working one."""
-    monkeypatch.setenv("GINI_HOST_NO_CACHE", "1")
-    monkeypatch.delenv("GINI_HOST_CONFIG", raising=False)
-    monkeypatch.delenv("GINI_HOST_DISABLE_PLUGIN_AUTOLOAD", raising=False)
-    monkeypatch.chdir(tmp_path)
+def _isolated(isolated_cli: None) -> None:
+    """Every history test runs ``gini-host`` isolated (tests/conftest.py)."""
 
 
 @pytest.fixture

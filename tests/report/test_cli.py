@@ -50,13 +50,7 @@ NIGHTLY = """
 """
 
 
-@pytest.fixture(autouse=True)
-def _isolated(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    """No entry-point index, no stray config; the test's directory is the working one."""
-    monkeypatch.setenv("GINI_HOST_NO_CACHE", "1")
-    monkeypatch.delenv("GINI_HOST_CONFIG", raising=False)
-    monkeypatch.delenv("GINI_HOST_DISABLE_PLUGIN_AUTOLOAD", raising=False)
-    monkeypatch.chdir(tmp_path)
+pytestmark = pytest.mark.usefixtures("isolated_cli")
 
 
 class Cli:
