@@ -44,6 +44,7 @@ __all__ = [
     "load_config",
     "merge_tables",
     "parse_set_options",
+    "quote_key",
 ]
 
 ON_CONFLICT_CHOICES: Final = ("error", "disable-later")
@@ -320,6 +321,10 @@ def config_from_mapping(data: Mapping[str, Any], source: str = "<mapping>") -> H
 def _q(key: str) -> str:
     """Quote a key for a key path the way TOML would need it."""
     return key if key.replace("-", "").replace("_", "").isalnum() else f'"{key}"'
+
+
+#: Public for the kernel's other key paths (typed plugin and stage config).
+quote_key = _q
 
 
 class _Checker:

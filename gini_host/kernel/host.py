@@ -11,7 +11,7 @@ from __future__ import annotations
 import os
 from collections.abc import Callable, Mapping, Sequence
 from contextvars import ContextVar
-from types import TracebackType
+from types import MappingProxyType, TracebackType
 from typing import TYPE_CHECKING, Any, Final
 
 import pluggy
@@ -20,11 +20,14 @@ from gini_host.builtin import DEFAULT_BUILTINS
 from gini_host.errors import GiniHostError, PluginHookError, UsageError, exception_line
 from gini_host.kernel import hookspecs
 from gini_host.kernel.config import (
+    CURRENT_PLUGIN,
+    ConfigError,
     HostConfig,
     coerce_config,
     find_config_file,
     load_config,
     merge_tables,
+    quote_key,
 )
 from gini_host.kernel.discovery import IndexMode, Installed, scan
 from gini_host.kernel.limits import env_flag
@@ -110,7 +113,10 @@ class Host:
         #: it (None when the operator chose console options, or outside the CLI).
         self.log_handler_id: int | None = None
         self._explicit = tuple(plugins)
+        #: Plugins that get ``gini_shutdown``: every plugin whose configure hook was called.
         self._initialized: list[PluginInfo] = []
+        #: Each configured plugin's config: an instance of its schema, or its table.
+        self._plugin_configs: dict[str, Any] = {}
         self._booted = False
         self._shut_down = False
         for callback in HOST_CREATED.get():
@@ -264,8 +270,71 @@ class Host:
                 f"strict mode (plugins.strict = true): {count} plugin(s) failed to load:\n{lines}"
             )
 
+    def configure_plugins(self) -> list[str]:
+        """Boot step 2: check every ``[plugin.NAME]`` table, then ``gini_configure`` per
+        active plugin in order, before preflight so a preflight can check what the config
+        names. A table that does not fit its plugin's schema is bad input (ConfigError,
+        exit 2), as is, in strict mode, a table no plugin answers to."""
+        self._check_plugin_tables()
+        for info in self.active_plugins():
+            self._plugin_configs[info.name] = self._typed_plugin_config(info)
+        return list(
+            self.plugins.each_active(
+                "gini_configure",
+                steps=lambda info: [
+                    ("gini_configure", {"host": self, "config": self._plugin_configs[info.name]})
+                ],
+                start=self._configuring,
+            )
+        )
+
+    def _configuring(self, info: PluginInfo) -> None:
+        if self.plugins.hook_impls(info, "gini_configure"):
+            # Shut down from here on: its configure hook may hold something (a log sink)
+            # even if its preflight then fails.
+            self._initialized.append(info)
+
+    def _typed_plugin_config(self, info: PluginInfo) -> Any:
+        table = self.config.plugin_config(info.name)
+        schema = info.manifest.config
+        if schema is None:
+            return table
+        from gini_host.kernel.schema import structure
+
+        source = self.config.source or "<config>"
+        return structure(schema, table, source=source, path=f"plugin.{quote_key(info.name)}")
+
+    def _check_plugin_tables(self) -> None:
+        """A ``[plugin.X]`` table naming no discovered plugin is a typo until shown otherwise."""
+        known = [p.name for p in self.plugins]
+        for name in self.config.plugin:
+            if name in known:
+                continue
+            more = did_you_mean(suggest(name, known))
+            where = self.config.source or "<config>"
+            if self.config.plugins.strict:
+                raise ConfigError(
+                    where, f"no plugin is called {name!r}{more} (strict mode)",
+                    f"plugin.{quote_key(name)}",
+                )
+            logger.warning("{}: plugin.{} names no installed plugin{}", where, name, more)
+
+    def plugin_config(self, name: str) -> Any:
+        """Plugin ``name``'s configuration: an instance of its schema (``PluginManifest(
+        config=...)``) once the host is configured, else its ``[plugin.NAME]`` table.
+
+        What ``gini_configure`` receives; a stage reads its plugin's config with
+        ``ctx.host.plugin_config("NAME")``."""
+        who = CURRENT_PLUGIN.get()
+        if who is not None and who != name:
+            # Plugin code sees its own settings only, as with host.config (tokens, paths).
+            return MappingProxyType({})
+        if name in self._plugin_configs:
+            return self._plugin_configs[name]
+        return self.config.plugin_config(name)
+
     def run_preflight(self) -> dict[str, list[str]]:
-        """Boot step 2: every active plugin's preflight; problems fail it and its dependents."""
+        """Boot step 3: every active plugin's preflight; problems fail it and its dependents."""
         return self.plugins.each_active(
             "gini_preflight", self._preflight_one, handle_errors=True, host=self
         )
@@ -284,24 +353,21 @@ class Host:
             return _problems(exc)
 
     def init_plugins(self) -> list[str]:
-        """Boot step 3: ``gini_configure`` then ``gini_plugin_init``, per plugin in order."""
+        """Boot step 4: ``gini_plugin_init``, per plugin in order."""
         return list(
             self.plugins.each_active(
                 "gini_plugin_init",
-                steps=self._init_steps,
-                start=self._initialized.append,  # shut down even if init fails halfway
+                start=self._initializing,  # shut down even if init fails halfway
+                host=self,
             )
         )
 
-    def _init_steps(self, info: PluginInfo) -> list[tuple[str, Mapping[str, Any]]]:
-        config = self.config.plugin_config(info.name)
-        return [
-            ("gini_configure", {"host": self, "config": config}),
-            ("gini_plugin_init", {"host": self}),
-        ]
+    def _initializing(self, info: PluginInfo) -> None:
+        if info not in self._initialized:  # not already, for its configure hook
+            self._initialized.append(info)
 
     def register_plugin_stages(self) -> list[str]:
-        """Boot step 4: stages of every active plugin; a bad one fails its whole plugin."""
+        """Boot step 5: stages of every active plugin; a bad one fails its whole plugin."""
         core = self.builtins[0].name
         self.plugins.each_active(
             "gini_register_stages",
@@ -338,7 +404,7 @@ class Host:
                 )
 
     def register_plugin_pipelines(self) -> list[str]:
-        """Boot step 5: pipelines from plugins, then from the config file."""
+        """Boot step 6: pipelines from plugins, then from the config file."""
         self.plugins.each_active("gini_register_pipelines", self._pipelines_of, host=self)
         for spec in self.config.pipelines.values():
             self.stage_manager.register_pipeline(spec)
@@ -352,7 +418,7 @@ class Host:
             )
 
     def post_init_plugins(self) -> list[str]:
-        """Boot step 6: ``gini_post_init`` per active plugin."""
+        """Boot step 7: ``gini_post_init`` per active plugin."""
         return list(self.plugins.each_active("gini_post_init", host=self))
 
     # -- stages, pipelines, runs --------------------------------------------------------------
@@ -381,7 +447,34 @@ class Host:
                 and "boot" in self.stage_manager.get_stage(target).tags
             ):
                 raise UsageError(f"{target} is a boot stage; it runs once, when the host starts")
-        return self.stage_manager.plan(list(targets))
+        pipeline = self.stage_manager.plan(list(targets))
+        self.stage_configs(pipeline)  # a config that does not fit is found before any run
+        return pipeline
+
+    def stage_configs(
+        self, pipeline: Pipeline, overrides: Mapping[str, Mapping[str, Any]] | None = None
+    ) -> dict[str, Any]:
+        """Each stage's config for a run of ``pipeline``: ``[stages."id".config]`` with
+        ``overrides`` laid over it, as an instance of the stage's schema when it declares
+        one (checked and defaulted: ConfigError, exit 2, names the key), else the table."""
+        overrides = overrides or {}
+        configs: dict[str, Any] = {}
+        for sid, stage in pipeline.stages.items():
+            settings = self.config.stage_settings(sid)
+            table = dict(settings.config) if settings is not None else {}
+            if sid in overrides:
+                table = merge_tables(table, overrides[sid])
+            if stage.config is not None:
+                from gini_host.kernel.schema import structure
+
+                source = self.config.source or "<config>"
+                if sid in overrides:
+                    source = f"{source} with --set" if self.config.source else "--set"
+                path = f"stages.{quote_key(sid)}.config"
+                configs[sid] = structure(stage.config, table, source=source, path=path)
+            elif table:
+                configs[sid] = table
+        return configs
 
     def run(
         self,
@@ -414,9 +507,7 @@ class Host:
         run = self.config.run
         jobs = max_workers or run.jobs
         chosen = executor or run.executor or ("threads" if jobs and jobs > 1 else "sequential")
-        configs = {sid: dict(s.config) for sid, s in self.config.stages.items() if s.config}
-        for sid, extra in (stage_config or {}).items():
-            configs[sid] = merge_tables(configs.get(sid, {}), extra)
+        configs = self.stage_configs(pipeline, stage_config)
         return self.stage_manager.execute_pipeline(
             pipeline,
             executor=chosen,

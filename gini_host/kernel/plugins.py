@@ -145,8 +145,16 @@ class PluginManifest:
     incompatible_with: Mapping[str, str] = attrs.field(factory=dict, converter=_specifiers)
     resources: tuple[ResourceClaim, ...] = attrs.field(default=(), converter=_claims)
     tags: tuple[str, ...] = attrs.field(default=(), converter=_tag_names)
+    #: The schema of the plugin's ``[plugin.NAME]`` table: an attrs class. The host checks
+    #: the table against it at boot (exit 2 naming the key) and hands ``gini_configure`` an
+    #: instance, defaults filled in. None: the table is passed as a plain mapping.
+    config: type | None = None
 
     def __attrs_post_init__(self) -> None:
+        if self.config is not None and not (
+            isinstance(self.config, type) and attrs.has(self.config)
+        ):
+            raise TypeError(f"config must be an attrs class (a schema), got {self.config!r}")
         for name, spec in self.incompatible_with.items():
             if not isinstance(name, str) or not isinstance(spec, str):
                 raise TypeError(
@@ -168,6 +176,7 @@ class PluginManifest:
             incompatible_with=self.incompatible_with,
             resources=self.resources,
             tags=self.tags,
+            config=self.config,
         )
 
 

@@ -185,10 +185,20 @@ class RunState:
         self.cancelled = threading.Event()
 
 
+def _read_only(config: object) -> Any:
+    """A mapping as a read-only copy (empty for None); a typed config object as it is."""
+    if config is None:
+        return _EMPTY
+    if isinstance(config, Mapping):
+        return MappingProxyType(dict(config)) if config else _EMPTY
+    return config
+
+
 class StageContext:
     """The one argument of a stage function.
 
-    ``ctx.config`` is this stage's own config table, ``ctx.results["plugin::stage"]`` the return
+    ``ctx.config`` is this stage's own config table (an instance of its schema when the stage
+    declares one with ``@stage(config=...)``), ``ctx.results["plugin::stage"]`` the return
     value of a finished stage, ``ctx[key]`` the typed shared store, ``ctx.log`` a loguru logger
     bound to the run and the stage, ``ctx.cancelled`` an event set when the stage should stop
     (timeout or cancelled run), ``ctx.host`` the running host or None.
@@ -196,15 +206,15 @@ class StageContext:
 
     __slots__ = ("_cancelled", "_log", "_run", "config", "stage", "worker")
 
-    def __init__(
-        self, stage: Stage, run: RunState, config: Mapping[str, Any] | None = None
-    ) -> None:
+    def __init__(self, stage: Stage, run: RunState, config: object = None) -> None:
         self.stage = stage
         #: Where the current attempt's body runs when not on the thread that runs the stage
         #: (``pid N``, a Dask scheduler): set by executors that send bodies elsewhere, read
         #: into :attr:`StageResult.worker`. None: the running thread, by its name.
         self.worker: str | None = None
-        self.config: Mapping[str, Any] = MappingProxyType(dict(config)) if config else _EMPTY
+        #: The stage's config table (read-only), or an instance of the stage's config schema
+        #: (``@stage(config=Settings)``), which the host checked and defaulted before the run.
+        self.config: Any = _read_only(config)
         self._run = run
         self._log: Logger | None = None
         self._cancelled: threading.Event | None = None

@@ -209,7 +209,7 @@ class StageManager:
         keep_going: bool = False,
         dry_run: bool = False,
         limits: Mapping[str, int] | None = None,
-        stage_config: Mapping[str, Mapping[str, Any]] | None = None,
+        stage_config: Mapping[str, Any] | None = None,
         control: RunControl | None = None,
         host: Any = None,
         reuse: Mapping[str, StageResult] | None = None,

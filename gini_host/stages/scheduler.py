@@ -78,7 +78,8 @@ class RunOptions:
     keep_going: bool = False
     dry_run: bool = False
     limits: Mapping[str, int] = attrs.field(factory=dict, validator=_check_limits)
-    stage_config: Mapping[str, Mapping[str, Any]] = attrs.field(factory=dict)
+    #: Stage id -> its config: a table, or an instance of the stage's config schema.
+    stage_config: Mapping[str, Any] = attrs.field(factory=dict)
     grace: float = DEFAULT_GRACE
     reuse: Mapping[str, StageResult] = attrs.field(factory=dict)
     targets: tuple[str, ...] = ()

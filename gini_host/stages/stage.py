@@ -53,6 +53,14 @@ def _positive_or_none(
         raise ValueError(f"stage {instance.name!r}: timeout must be > 0 seconds, got {value!r}")
 
 
+def _schema(instance: Stage, attribute: attrs.Attribute[Any], value: type | None) -> None:
+    if value is not None and not (isinstance(value, type) and attrs.has(value)):
+        raise TypeError(
+            f"stage {instance.name!r}: config must be an attrs class (the schema of its "
+            f"config table), got {value!r}"
+        )
+
+
 def _first_doc_line(function: Callable[..., Any]) -> str:
     doc = inspect.getdoc(function) or ""
     return doc.strip().splitlines()[0] if doc.strip() else ""
@@ -64,7 +72,9 @@ class Stage:
 
     A stage is immutable once registered. Its ``id`` is ``plugin::name`` when a plugin owns it
     and the bare ``name`` when it was registered directly on a :class:`StageManager`.
-    ``requires`` holds fully qualified ids once the stage has an owner.
+    ``requires`` holds fully qualified ids once the stage has an owner. ``config`` is the
+    schema of the stage's config table, an attrs class: the host checks the table against
+    it before the run starts, and ``ctx.config`` is then an instance of it.
     """
 
     name: str = attrs.field(validator=_check_name)
@@ -78,6 +88,7 @@ class Stage:
     timeout: float | None = attrs.field(default=None, validator=_positive_or_none)
     supports_dry_run: bool = True
     describer: Describer | None = None
+    config: type | None = attrs.field(default=None, validator=_schema)
     plugin: str | None = None
     id: str = attrs.field(init=False)
     is_async: bool = attrs.field(init=False)
@@ -132,6 +143,7 @@ def stage(
     retry_delay: float = 0,
     timeout: float | None = None,
     supports_dry_run: bool = True,
+    config: type | None = None,
 ) -> Callable[[StageFunction], Stage]: ...
 
 
@@ -148,11 +160,14 @@ def stage(
     retry_delay: float = 0,
     timeout: float | None = None,
     supports_dry_run: bool = True,
+    config: type | None = None,
 ) -> Stage | Callable[[StageFunction], Stage]:
     """Turn ``def fn(ctx)`` (or ``async def``) into a :class:`Stage`.
 
     Usable bare (``@stage``) or with options (``@stage(requires=["fetch"], retries=2)``).
     The name defaults to the function's name, the description to its docstring's first line.
+    ``config`` is the schema of the stage's config (an attrs class; ``ctx.config`` is then an
+    instance of it, checked and defaulted before the run starts).
     """
 
     def wrap(fn: StageFunction) -> Stage:
@@ -169,6 +184,7 @@ def stage(
             retry_delay=retry_delay,
             timeout=timeout,
             supports_dry_run=supports_dry_run,
+            config=config,
         )
 
     if function is not None:

@@ -55,7 +55,7 @@ def test_boot_runs_the_core_stages_in_order(make_host):
     host = make_host()
     assert host.boot_result is not None
     assert list(host.boot_result) == [
-        "core::discover", "core::preflight", "core::plugin_init",
+        "core::discover", "core::configure", "core::preflight", "core::plugin_init",
         "core::register_stages", "core::register_pipelines", "core::post_init",
     ]
     assert host.boot_result.ok

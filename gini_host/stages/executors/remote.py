@@ -220,7 +220,9 @@ class CallBuilder:
                     function_ref(stage.function),
                 )
             self._specs[sid] = spec
-        config = _dumps(dict(ctx.config), sid, "its config", TO_WORKER)
+        raw = ctx.config  # a table, or an instance of the stage's config schema
+        plain = dict(raw) if isinstance(raw, Mapping) else raw
+        config = _dumps(plain, sid, "its config", TO_WORKER)
         return pickle.dumps(
             StageCall(
                 sid,
