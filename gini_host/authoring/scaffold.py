@@ -94,7 +94,7 @@ from __future__ import annotations
 import shutil
 from typing import Any
 
-from gini_host import PipelineSpec, Stage, StageContext, hookimpl, stage
+from gini_host import Host, PipelineSpec, Stage, StageContext, hookimpl, stage
 
 PLUGIN = "$name"
 
@@ -119,7 +119,7 @@ def report(ctx: StageContext) -> str:
 
 
 @hookimpl
-def gini_preflight(host: Any) -> list[str] | None:
+def gini_preflight(host: Host) -> list[str] | None:
     """Say what this machine lacks; None when the plugin can run here."""
     if shutil.which("sh") is None:
         return ["$name needs a POSIX shell (sh) on PATH"]
@@ -127,12 +127,12 @@ def gini_preflight(host: Any) -> list[str] | None:
 
 
 @hookimpl
-def gini_register_stages(host: Any) -> list[Stage]:
+def gini_register_stages(host: Host) -> list[Stage]:
     return [gather, report]
 
 
 @hookimpl
-def gini_register_pipelines(host: Any) -> list[PipelineSpec]:
+def gini_register_pipelines(host: Host) -> list[PipelineSpec]:
     return [
         PipelineSpec(name=PLUGIN, stages=[f"{PLUGIN}::report"], description="Gather, then report")
     ]

@@ -25,6 +25,7 @@ if TYPE_CHECKING:
     from rich.console import Console, RenderableType
     from rich.live import Live
 
+    from gini_host.kernel.host import Host
     from gini_host.stages.context import StageContext
     from gini_host.stages.pipeline import Pipeline
     from gini_host.stages.results import PipelineResult, StageResult
@@ -78,7 +79,7 @@ class ReporterPlugin:
         self.terminal: TerminalReporter | None = None
 
     @hookimpl
-    def gini_shutdown(self, host: Any) -> None:
+    def gini_shutdown(self, host: Host) -> None:
         """Leave the terminal tidy even when a run ended by an exception."""
         self.detach()
 
@@ -88,7 +89,7 @@ class ReporterPlugin:
 
     def attach(
         self,
-        host: Any,
+        host: Host,
         stream: TextIO | None = None,
         *,
         live: bool | None = None,

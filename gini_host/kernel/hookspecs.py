@@ -18,7 +18,7 @@ The reference in ``docs/hooks.md`` is generated from this module.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from gini_host.markers import hookspec
@@ -31,6 +31,12 @@ from gini_host.stages.hookspecs import gini_stage_finish as gini_stage_finish
 from gini_host.stages.hookspecs import gini_stage_start as gini_stage_start
 
 if TYPE_CHECKING:
+    # Real types for authors' type checkers; imported only when checking, since the host
+    # module imports this one (no runtime cycle).
+    import click
+
+    from gini_host.kernel.host import Host
+    from gini_host.kernel.plugins import PluginManifest
     from gini_host.stages.pipeline import PipelineSpec
     from gini_host.stages.stage import Stage
 
@@ -53,7 +59,7 @@ HOOK_NAMES = (
 
 
 @hookspec(firstresult=True)
-def gini_manifest() -> Any:
+def gini_manifest() -> PluginManifest | None:
     """Declare what packaging metadata cannot say about this plugin.
 
     Name, version, summary and dependencies come from the plugin's installed distribution.
@@ -66,21 +72,28 @@ def gini_manifest() -> Any:
 
 
 @hookspec
-def gini_configure(host: Any, config: Mapping[str, Any]) -> None:
+def gini_configure(host: Host, config: Any) -> None:
     """Receive this plugin's own configuration.
 
     :param host: The :class:`gini_host.Host` being booted.
     :param config: This plugin's table from the config file (``[plugin.NAME]``), or an
-        empty mapping.
+        empty mapping. When the plugin declares a schema (``PluginManifest(config=Settings)``,
+        an attrs class), an instance of it instead: checked and defaulted by the host, which
+        exits 2 naming the key when the table does not fit.
 
-    Called per plugin in load order, right before ``gini_plugin_init``. Raising fails the
-    plugin (and its dependents), with the exception as the reason.
+    Called per plugin in load order by the ``core::configure`` boot stage, before
+    ``gini_preflight``, so a preflight can check what the config names. Raising fails the
+    plugin (and its dependents), with the exception as the reason. A plugin whose
+    ``gini_configure`` was called gets ``gini_shutdown``, even if its preflight fails.
     """
 
 
 @hookspec
-def gini_preflight(host: Any) -> Sequence[str] | None:
+def gini_preflight(host: Host) -> Sequence[str] | None:
     """Check that this plugin can work on this machine, before anything is initialized.
+
+    It runs after ``gini_configure``, so it may check what the plugin's config names (a
+    directory, an executable).
 
     :param host: The :class:`gini_host.Host` being booted.
     :return: None (or an empty list) when all is well, else problem strings. Returning
@@ -93,7 +106,7 @@ def gini_preflight(host: Any) -> Sequence[str] | None:
 
 
 @hookspec
-def gini_plugin_init(host: Any) -> None:
+def gini_plugin_init(host: Host) -> None:
     """Initialize this plugin: open resources, register what it owns.
 
     :param host: The :class:`gini_host.Host` being booted.
@@ -104,7 +117,7 @@ def gini_plugin_init(host: Any) -> None:
 
 
 @hookspec
-def gini_register_stages(host: Any) -> Sequence[Stage] | None:
+def gini_register_stages(host: Host) -> Sequence[Stage] | None:
     """Contribute stages.
 
     :param host: The :class:`gini_host.Host` being booted.
@@ -117,7 +130,7 @@ def gini_register_stages(host: Any) -> Sequence[Stage] | None:
 
 
 @hookspec
-def gini_register_pipelines(host: Any) -> Sequence[PipelineSpec] | None:
+def gini_register_pipelines(host: Host) -> Sequence[PipelineSpec] | None:
     """Contribute named pipelines.
 
     :param host: The :class:`gini_host.Host` being booted.
@@ -129,7 +142,7 @@ def gini_register_pipelines(host: Any) -> Sequence[PipelineSpec] | None:
 
 
 @hookspec
-def gini_post_init(host: Any) -> None:
+def gini_post_init(host: Host) -> None:
     """Act once every plugin is initialized and every stage is registered.
 
     :param host: The booted :class:`gini_host.Host`.
@@ -139,7 +152,7 @@ def gini_post_init(host: Any) -> None:
 
 
 @hookspec
-def gini_shutdown(host: Any) -> None:
+def gini_shutdown(host: Host) -> None:
     """Release what the plugin holds.
 
     :param host: The :class:`gini_host.Host` shutting down.
@@ -150,7 +163,7 @@ def gini_shutdown(host: Any) -> None:
 
 
 @hookspec
-def gini_add_commands(cli: Any) -> None:
+def gini_add_commands(cli: click.Group) -> None:
     """Add subcommands to the ``gini-host`` command line.
 
     :param cli: A ``click.Group`` made for this invocation, holding the built-in commands

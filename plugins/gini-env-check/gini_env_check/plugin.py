@@ -9,7 +9,7 @@ import sys
 from typing import Final, final
 
 from gini_env_check.stages import PLUGIN_NAME, STAGES
-from gini_host import PipelineSpec, Stage, hookimpl
+from gini_host import Host, PipelineSpec, Stage, hookimpl
 
 __all__ = ["PIPELINE_DESCRIPTION", "EnvCheckPlugin", "plugin"]
 
@@ -21,7 +21,7 @@ class EnvCheckPlugin:
     """Facts about this machine for running QEMU/KVM guests, and a ready / not ready report."""
 
     @hookimpl
-    def gini_preflight(self, host: object) -> list[str] | None:
+    def gini_preflight(self, host: Host) -> list[str] | None:
         """Refuse to load off Linux: every fact comes from /proc, /sys and /dev."""
         # Read at call time, not import time, so the check sees the platform it runs on.
         if sys.platform != "linux":
@@ -29,11 +29,11 @@ class EnvCheckPlugin:
         return None
 
     @hookimpl
-    def gini_register_stages(self, host: object) -> list[Stage]:
+    def gini_register_stages(self, host: Host) -> list[Stage]:
         return list(STAGES)
 
     @hookimpl
-    def gini_register_pipelines(self, host: object) -> list[PipelineSpec]:
+    def gini_register_pipelines(self, host: Host) -> list[PipelineSpec]:
         return [
             PipelineSpec(
                 name=PLUGIN_NAME,

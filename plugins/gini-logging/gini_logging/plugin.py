@@ -17,7 +17,7 @@ from typing import Final, TextIO, final
 
 from loguru import logger
 
-from gini_host import hookimpl
+from gini_host import Host, hookimpl
 from gini_logging.settings import LoggingSettings, parse_settings
 from gini_logging.sinks import add_sinks
 
@@ -40,7 +40,7 @@ class LoggingPlugin:
         return tuple(self._handler_ids)
 
     @hookimpl
-    def gini_configure(self, host: object, config: Mapping[str, object]) -> None:
+    def gini_configure(self, host: Host, config: Mapping[str, object]) -> None:
         """Validate the table, add the sinks, then retire the host's console sink if asked."""
         settings = parse_settings(config, os.environ)
         # Configuring again replaces the previous setup instead of stacking sinks.
@@ -62,11 +62,11 @@ class LoggingPlugin:
         )
 
     @hookimpl
-    def gini_shutdown(self, host: object) -> None:
+    def gini_shutdown(self, host: Host) -> None:
         """Remove the sinks this plugin added (closing the log file); leave all others."""
         self._remove_sinks()
 
-    def _remove_host_console(self, host: object) -> None:
+    def _remove_host_console(self, host: Host) -> None:
         handler_id = getattr(host, "log_handler_id", None)
         if handler_id is None:
             return
