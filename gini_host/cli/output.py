@@ -29,6 +29,7 @@ if TYPE_CHECKING:
 __all__ = [
     "echo",
     "emit_json",
+    "json_value",
     "pipeline_json",
     "plan_json",
     "plugin_json",
@@ -132,7 +133,17 @@ def preflight_json(info: PluginInfo, verdict: str, problems: Sequence[str]) -> d
 
 
 def stage_result_json(result: StageResult) -> dict[str, Any]:
-    """``{status, plugin, duration_s, attempts, error, reason}``; error is one line or null."""
+    """``{status, plugin, duration_s, attempts, error, reason, reused_from, value,
+    value_repr, description}``; error is one line or null.
+
+    ``value`` is the stage's return value when it is JSON (it survives a round trip),
+    else null with ``value_repr``, a bounded repr, saying what it was; ``description`` is
+    what a dry run says the stage would do (null outside dry runs).
+    """
+    from gini_host.stages.results import StageStatus
+
+    dry = result.status is StageStatus.DRY_RUN
+    value, value_repr = (None, None) if dry else json_value(result.value)
     return {
         "status": result.status.value,
         "plugin": result.plugin,
@@ -142,7 +153,33 @@ def stage_result_json(result: StageResult) -> dict[str, Any]:
         "reason": result.reason,
         # Set for a resumed run's stages taken from the run it resumed (not run again).
         "reused_from": result.reused_from,
+        "value": value,
+        "value_repr": value_repr,
+        "description": str(result.value) if dry else None,
     }
+
+
+def json_value(value: object) -> tuple[Any, str | None]:
+    """``(value, None)`` when ``value`` is JSON that round-trips, else ``(None, repr)``.
+
+    Plugin data: it may hold itself (``json`` says "circular reference"), nest deeper than
+    the interpreter recurses, hold NaN (not JSON) or keys that collide once made strings
+    (``{1: a, "1": b}``); each gives the bounded repr instead of a broken document.
+    """
+    from gini_host.stages.results import safe_repr
+
+    if value is None:
+        return None, None
+    try:
+        text = json.dumps(value, allow_nan=False, ensure_ascii=False)
+        again = json.loads(text)
+        if json.dumps(again, allow_nan=False, ensure_ascii=False) == text:
+            return again, None
+    except KeyboardInterrupt:
+        raise
+    except BaseException:  # TypeError, ValueError, RecursionError, or a subclass's own
+        pass
+    return None, safe_repr(value)
 
 
 def run_json(

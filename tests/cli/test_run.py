@@ -16,6 +16,9 @@ STAGE_RESULT_KEYS = {
     "error",
     "reason",
     "reused_from",
+    "value",
+    "value_repr",
+    "description",
 }
 
 

@@ -8,8 +8,9 @@ from __future__ import annotations
 import sys
 from typing import Final, final
 
+from gini_env_check.settings import EnvCheckSettings
 from gini_env_check.stages import PLUGIN_NAME, STAGES
-from gini_host import Host, PipelineSpec, Stage, hookimpl
+from gini_host import Host, PipelineSpec, PluginManifest, Stage, hookimpl
 
 __all__ = ["PIPELINE_DESCRIPTION", "EnvCheckPlugin", "plugin"]
 
@@ -19,6 +20,11 @@ PIPELINE_DESCRIPTION: Final = "Check this machine can run QEMU/KVM guests"
 @final
 class EnvCheckPlugin:
     """Facts about this machine for running QEMU/KVM guests, and a ready / not ready report."""
+
+    @hookimpl
+    def gini_manifest(self) -> PluginManifest:
+        """``[plugin.env-check]`` is checked against :class:`EnvCheckSettings` at boot."""
+        return PluginManifest(config=EnvCheckSettings)
 
     @hookimpl
     def gini_preflight(self, host: Host) -> list[str] | None:

@@ -36,6 +36,7 @@ from gini_env_check.os_release import (
     OsReleaseFacts,
     read_os_release,
 )
+from gini_env_check.settings import NotReady, settings_of
 from gini_env_check.verdict import CHECKS, Verdict, decide, min_memory_gib
 from gini_host import Stage, StageContext, stage
 
@@ -150,7 +151,11 @@ def _describe_executables(ctx: StageContext) -> str:
 
 @stage(name="report", requires=CHECKS, tags=_TAGS)
 def report_stage(ctx: StageContext) -> Verdict:
-    """Combine the environment facts into a ready / not ready verdict."""
+    """Combine the environment facts into a ready / not ready verdict.
+
+    With ``[plugin.env-check] strict = true`` a "not ready" verdict fails the stage: the
+    error says ``not ready: <reasons>`` and the exception keeps the verdict.
+    """
     minimum = min_memory_gib(ctx.config)
     facts: dict[str, object] = {}
     for name in CHECKS:
@@ -162,6 +167,8 @@ def report_stage(ctx: StageContext) -> Verdict:
         ctx.log.debug("blocking: {}", reason)
     for warning in verdict["warnings"]:
         ctx.log.debug("warning: {}", warning)
+    if not verdict["ready"] and settings_of(ctx.host).strict:
+        raise NotReady(dict(verdict))
     return verdict
 
 

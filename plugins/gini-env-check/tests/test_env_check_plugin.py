@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -16,6 +17,7 @@ from gini_env_check.verdict import CHECKS
 from gini_host import Host, StageStatus
 from gini_host.stages import RunState
 from gini_host.testing import (
+    CliInvoker,
     HostFactory,
     assert_statuses,
     check_plugin,
@@ -132,3 +134,53 @@ def test_bad_stage_config_fails_the_stage_naming_the_key(make_host: HostFactory)
     error = result["env-check::executables"].error
     assert error is not None
     assert "config.required" in error.message
+
+
+NOT_READY = '[stages."env-check::executables".config]\nrequired = ["no-such-program-xyz"]\n'
+
+
+def test_not_ready_is_a_report_by_default(make_host: HostFactory) -> None:
+    """Without strict, "not ready" is the report's value and the stage succeeds."""
+    host = make_host(enable=["env-check"], config=NOT_READY)
+    result = run_pipeline(host, "env-check")
+    assert result["env-check::report"].status is StageStatus.SUCCEEDED
+    assert result["env-check::report"].value["verdict"] == "not ready"
+
+
+def test_strict_not_ready_fails_the_report(make_host: HostFactory) -> None:
+    """[plugin.env-check] strict = true: "not ready" fails the report, naming the reasons,
+    and the exception keeps the verdict."""
+    host = make_host(enable=["env-check"], config="[plugin.env-check]\nstrict = true\n" + NOT_READY)
+    result = run_pipeline(host, "env-check")
+    report = result["env-check::report"]
+    assert report.status is StageStatus.FAILED
+    assert report.error is not None
+    assert report.error.one_line().startswith(
+        "NotReady: not ready: required executable 'no-such-program-xyz' is not on PATH"
+    )
+    assert getattr(report.exception, "verdict", {}).get("verdict") == "not ready"
+
+
+def test_strict_must_be_a_boolean(make_host: HostFactory) -> None:
+    """The plugin's table is checked at boot against its schema: the key and type named."""
+    from gini_host.kernel.config import ConfigError
+
+    with pytest.raises(ConfigError) as caught:
+        make_host(enable=["env-check"], config='[plugin.env-check]\nstrict = "yes"\n')
+    assert caught.value.key == "plugin.env-check.strict"
+    assert "expected a boolean (true or false), got a string ('yes')" in str(caught.value)
+
+
+def test_the_verdict_is_readable_from_run_json(gini_cli: CliInvoker, tmp_path: Path) -> None:
+    """run --json carries the verdict: the report's value, or its error under strict."""
+    config = tmp_path / "gini.toml"
+    config.write_text(NOT_READY)
+    out = gini_cli("--config", str(config), "-p", "env-check", "run", "env-check", "--json")
+    assert out.exit_code == 0, out
+    assert out.json["stages"]["env-check::report"]["value"]["verdict"] == "not ready"
+    config.write_text("[plugin.env-check]\nstrict = true\n" + NOT_READY)
+    out = gini_cli("--config", str(config), "-p", "env-check", "run", "env-check", "--json")
+    assert out.exit_code == 1, out
+    report = out.json["stages"]["env-check::report"]
+    assert report["status"] == "failed"
+    assert report["error"].startswith("NotReady: not ready: required executable")
