@@ -123,3 +123,67 @@ def test_merge_tables_merges_nested_tables_key_by_key() -> None:
     base = {"a": 1, "t": {"x": 1, "y": 2}}
     assert merge_tables(base, {"t": {"y": 3}, "b": 2}) == {"a": 1, "b": 2, "t": {"x": 1, "y": 3}}
     assert base == {"a": 1, "t": {"x": 1, "y": 2}}
+
+
+TYPED = """
+    import attrs
+    from gini_host import PluginManifest, hookimpl, stage
+
+    @attrs.frozen
+    class Settings:
+        paths: list[str] = attrs.field(factory=list)
+
+    @attrs.frozen
+    class Count:
+        count: int = 1
+
+    @stage(config=Count)
+    def twice(ctx):
+        return ctx.config.count * 2
+
+    @hookimpl
+    def gini_manifest():
+        return PluginManifest(config=Settings)
+
+    @hookimpl
+    def gini_register_stages(host):
+        return [twice]
+"""
+
+
+@pytest.mark.parametrize(
+    ("toml", "args", "message"),
+    [
+        (
+            '[plugin.typed]\npaths = "/srv"\n',
+            ("plugins",),
+            "gini.toml: plugin.typed.paths: expected an array of strings, got a string ('/srv')",
+        ),
+        (
+            '[stages."typed::twice".config]\ncount = "2"\n',
+            ("run", "typed::twice"),
+            'gini.toml: stages."typed::twice".config.count: expected an integer, got a string',
+        ),
+        (
+            '[stages."typed::twice".config]\ncount = 2\n',
+            ("run", "typed::twice", "--set", 'typed::twice.count="many"'),
+            'gini.toml with --set: stages."typed::twice".config.count: expected an integer',
+        ),
+        (
+            '[stages."typed::twice".config]\ncuont = 2\n',
+            ("show", "typed::twice"),
+            "config.cuont: unknown key; did you mean 'count'?",
+        ),
+    ],
+)
+def test_typed_config_errors_exit_2_naming_file_key_and_type(
+    plugin_dist: PluginDists, gini_cli: CliInvoker, toml: str, args: tuple[str, ...], message: str
+) -> None:
+    """A table that does not fit its schema: exit 2, one line, no traceback, nothing run."""
+    plugin_dist("typed", source=TYPED)
+    Path("gini.toml").write_text(toml)
+    out = gini_cli("--no-autoload", "-p", "typed", *args)
+    assert out.exit_code == 2, out
+    assert message in out.stderr
+    assert "Traceback" not in out.stderr
+    assert "succeeded" not in out.stdout
