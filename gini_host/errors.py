@@ -9,7 +9,7 @@ derive from :class:`UsageError`; the CLI maps them to exit code 2.
 from __future__ import annotations
 
 import enum
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 from gini_host.naming import did_you_mean
 
@@ -22,6 +22,7 @@ __all__ = [
     "ExitCode",
     "GiniHostError",
     "HistoryError",
+    "InactivePluginsError",
     "OutputPathError",
     "PipelineError",
     "PipelineProblem",
@@ -69,13 +70,38 @@ class UnknownNameError(UsageError):
     what it should have named; the message ends with the closest known names.
     """
 
-    def __init__(self, where: str, name: str, kind: str, suggestions: Sequence[str] = ()) -> None:
+    def __init__(
+        self,
+        where: str,
+        name: str,
+        kind: str,
+        suggestions: Sequence[str] = (),
+        cause: str | None = None,
+    ) -> None:
         self.where = where
         self.name = name
         self.kind = kind
         self.suggestions = tuple(suggestions)
+        #: Why nothing answers to the name (a distribution without an entry point), or None.
+        self.cause = cause
+        why = f" ({cause})" if cause else ""
         hint = did_you_mean(self.suggestions)
-        super().__init__(f"{where}: {name!r} is no {kind}{hint}")
+        super().__init__(f"{where}: {name!r} is no {kind}{why}{hint}")
+
+
+class InactivePluginsError(UsageError):
+    """Plugins a test enabled (``make_host(enable=[...])``) are not active after the boot.
+
+    ``plugins`` maps each such name to why: its status and reason, a distribution without
+    an entry point, or nothing installed. Raised at once, rather than a host whose later
+    ``PipelineError`` hides the cause.
+    """
+
+    def __init__(self, where: str, plugins: Mapping[str, str]) -> None:
+        self.where = where
+        self.plugins = dict(plugins)
+        lines = "\n".join(f"  - {name}: {why}" for name, why in self.plugins.items())
+        super().__init__(f"{where}: {len(self.plugins)} plugin(s) not active:\n{lines}")
 
 
 class EnvironmentVariableError(UsageError):
@@ -114,7 +140,11 @@ class PipelineProblem(UsageError):
 
 
 class UnknownStageError(PipelineProblem):
-    """A pipeline names, or a stage requires, a stage id that is not registered."""
+    """A pipeline names, or a stage requires, a stage id that is not registered.
+
+    ``cause`` says why, when the host knows: the plugin failed or is disabled (and by
+    what), its distribution declares no entry point, or nothing of that name is installed.
+    """
 
     def __init__(
         self,
@@ -123,13 +153,27 @@ class UnknownStageError(PipelineProblem):
         required_by: str | None = None,
         suggestions: Sequence[str] = (),
         what: str = "stage",
+        cause: str | None = None,
     ) -> None:
         self.stage_id = stage_id
         self.required_by = required_by
         self.suggestions = tuple(suggestions)
+        self.what = what
+        self.cause = cause
         where = f" (required by {required_by})" if required_by else ""
-        hint = did_you_mean(self.suggestions)
-        super().__init__(f"unknown {what} {stage_id!r}{where}{hint}")
+        why = f": {cause}" if cause else ""
+        hint = did_you_mean(self.suggestions) if not cause or "did you mean" not in cause else ""
+        super().__init__(f"unknown {what} {stage_id!r}{where}{why}{hint}")
+
+    def because(self, cause: str) -> UnknownStageError:
+        """The same problem, saying why."""
+        return UnknownStageError(
+            self.stage_id,
+            required_by=self.required_by,
+            suggestions=self.suggestions,
+            what=self.what,
+            cause=cause,
+        )
 
 
 class CycleError(PipelineProblem):

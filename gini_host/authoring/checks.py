@@ -16,7 +16,7 @@ import importlib.metadata
 import importlib.util
 import sys
 import types
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import attrs
@@ -29,6 +29,7 @@ from gini_host.authoring.scaffold import host_requirement
 from gini_host.errors import CycleError, GiniHostError, UsageError
 from gini_host.graph import find_cycles
 from gini_host.kernel import hookspecs
+from gini_host.kernel.absence import distribution_named, no_entry_point
 from gini_host.kernel.discovery import ENTRY_POINT_GROUP, PluginEntryPoint, scan
 from gini_host.kernel.loading import argnames, hook_problems, import_plugin, plugin_name_of
 from gini_host.kernel.resolution import read_requirement, version_matches
@@ -109,8 +110,9 @@ def check_plugin(
 ) -> list[str]:
     """Every problem of a plugin, one line each; an empty list when it is clean.
 
-    ``target`` is an installed plugin's name (``env-check``), a module name
-    (``my_plugin.hooks``, or ``module:attr``), or a plugin object (module, class, instance).
+    ``target`` is an installed plugin's name (``env-check``), its distribution's name
+    (``gini-env-check``), a module name (``my_plugin.hooks``, or ``module:attr``), or a
+    plugin object (module, class, instance).
     ``paths`` limits where installed distributions are looked for (default ``sys.path``).
     A name that is neither raises :class:`UnknownPluginError`. The distribution checks need
     a distribution: for a plugin object that belongs to none (one defined in a test) they are
@@ -150,8 +152,10 @@ def check_plugin(
 
 
 def _resolve(target: object, installed: Any, choices: PluginChoices | None) -> _Target | str:
-    """The target as a plugin object; a string is a problem line (its import failed)."""
+    """The target as a plugin object; a string is a problem line (its import failed, or it
+    names a distribution that declares no entry point)."""
     entry_points: Sequence[PluginEntryPoint] = installed.entry_points
+    versions: Mapping[str, str] = installed.versions
     if not isinstance(target, str):
         obj = target() if isinstance(target, type) else target
         ep = _entry_point_of(obj, entry_points)
@@ -161,6 +165,11 @@ def _resolve(target: object, installed: Any, choices: PluginChoices | None) -> _
     ep = by_name.get(target) or next(
         (e for e in entry_points if target in (e.value, e.value.partition(":")[0].strip())), None
     )
+    if ep is None:
+        by_dist = _by_distribution(target, entry_points, versions)
+        if isinstance(by_dist, str):
+            return by_dist
+        ep = by_dist
     if ep is not None:
         if choices is not None:
             _refused(ep, installed, choices)
@@ -182,6 +191,30 @@ def _resolve(target: object, installed: Any, choices: PluginChoices | None) -> _
         return f"importing {target} failed: {type(exc).__name__}: {exc}"
     name = plugin_name_of(obj)
     return _with_distribution(_Target(name, obj, by_name=True), entry_points)
+
+
+def _by_distribution(
+    name: str, entry_points: Sequence[PluginEntryPoint], versions: Mapping[str, str]
+) -> PluginEntryPoint | str | None:
+    """The plugin of distribution ``name`` (``gini-env-check`` for ``env-check``); a problem
+    line when the distribution is installed but declares no entry point; None when no
+    distribution has that name."""
+
+    found = distribution_named(name, versions)
+    if found is None:
+        return None
+    key, version = found
+    owned = [ep for ep in entry_points if canonicalize_name(ep.distribution or "") == key]
+    if owned:
+        return owned[0]
+    try:
+        importable = importlib.util.find_spec(name) is not None
+    except (ImportError, ValueError):
+        importable = False
+    # A module of that name is checked as a module (and told the same); otherwise the
+    # distribution is all there is to report.
+    return None if importable else no_entry_point(f"{key} {version}")
+
 
 
 def _top_module(obj: object) -> str:
@@ -273,10 +306,7 @@ def _distribution_problems(found: _Target) -> list[str]:
         ]
     problems = []
     if found.entry_point is None and not _declares_entry_point(found.distribution):
-        problems.append(
-            f"distribution {found.distribution} declares no {ENTRY_POINT_GROUP!r} entry point, "
-            "so gini-host does not discover it"
-        )
+        problems.append(no_entry_point(found.distribution))
     # Read as the kernel reads it (resolution), so check and boot never disagree.
     required: Requirement | None = None
     for text in found.requires:

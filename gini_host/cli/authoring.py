@@ -13,14 +13,15 @@ __all__ = ["COMMANDS"]
 
 
 @click.command("check")
-@click.argument("target", metavar="PLUGIN_OR_MODULE")
+@click.argument("target", metavar="PLUGIN|DISTRIBUTION|MODULE")
 def check_command(target: str) -> None:
     """Problems gini-host can find in a plugin, one per line; exit 1 when there are any.
 
-    PLUGIN_OR_MODULE is an installed plugin's name or an importable module (module:attr
-    too). Checked: hooks not marked with @hookimpl, unknown hook names, arguments a hook
-    does not pass, stage requires that point nowhere (a host of the installed plugins is
-    booted to know), and the distribution's gini-host requirement. An unknown name exits 2.
+    The target is an installed plugin's name, its distribution's name or an importable
+    module (module:attr too). Checked: hooks not marked with @hookimpl, unknown hook names,
+    arguments a hook does not pass, stage requires that point nowhere (a host of the
+    installed plugins is booted to know), and the distribution's gini-host requirement. An
+    unknown name exits 2.
     """
     # No session host: the check boots its own, with the plugin and what -p, --no-autoload
     # and the config select (a plugin they leave out is not imported, not even to check it).

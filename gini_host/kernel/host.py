@@ -17,7 +17,15 @@ from typing import TYPE_CHECKING, Any, Final
 import pluggy
 
 from gini_host.builtin import DEFAULT_BUILTINS
-from gini_host.errors import GiniHostError, PluginHookError, UsageError, exception_line
+from gini_host.errors import (
+    GiniHostError,
+    PipelineError,
+    PipelineProblem,
+    PluginHookError,
+    UnknownStageError,
+    UsageError,
+    exception_line,
+)
 from gini_host.kernel import hookspecs
 from gini_host.kernel.config import (
     CURRENT_PLUGIN,
@@ -44,7 +52,7 @@ from gini_host.kernel.plugins import PluginInfo, PluginManifest, PluginStatus
 from gini_host.kernel.resolution import check_requirements, order_plugins, resolve_conflicts
 from gini_host.logs import logger
 from gini_host.markers import PROJECT_NAME
-from gini_host.naming import did_you_mean, suggest
+from gini_host.naming import SEPARATOR, did_you_mean, suggest
 from gini_host.stages.control import RunControl
 from gini_host.stages.manager import StageManager
 from gini_host.stages.observers import ObserverError
@@ -319,6 +327,11 @@ class Host:
                 )
             logger.warning("{}: plugin.{} names no installed plugin{}", where, name, more)
 
+    def was_configured(self, name: str) -> bool:
+        """Whether plugin ``name`` was loaded and active when the boot configured plugins:
+        its own boot hooks ran, so a later failure (preflight, init) is its own verdict."""
+        return name in self._plugin_configs
+
     def plugin_config(self, name: str) -> Any:
         """Plugin ``name``'s configuration: an instance of its schema (``PluginManifest(
         config=...)``) once the host is configured, else its ``[plugin.NAME]`` table.
@@ -447,9 +460,30 @@ class Host:
                 and "boot" in self.stage_manager.get_stage(target).tags
             ):
                 raise UsageError(f"{target} is a boot stage; it runs once, when the host starts")
-        pipeline = self.stage_manager.plan(list(targets))
+        try:
+            pipeline = self.stage_manager.plan(list(targets))
+        except PipelineError as exc:
+            raise self._explained(exc) from None
         self.stage_configs(pipeline)  # a config that does not fit is found before any run
         return pipeline
+
+    def _explained(self, error: PipelineError) -> PipelineError:
+        """``error`` with each unknown name saying why its plugin offers nothing."""
+        from gini_host.kernel.absence import plugin_part, why_inactive
+
+        versions = self.installed.versions if self.installed is not None else None
+        problems: list[PipelineProblem] = []
+        for problem in error.problems:
+            if isinstance(problem, UnknownStageError) and problem.cause is None:
+                sid = problem.stage_id
+                bare = SEPARATOR not in sid
+                cause = why_inactive(
+                    plugin_part(sid), self.plugins, versions, quiet_when_absent=bare
+                )
+                if cause is not None:
+                    problem = problem.because(cause)
+            problems.append(problem)
+        return PipelineError(error.name, problems)
 
     def stage_configs(
         self, pipeline: Pipeline, overrides: Mapping[str, Mapping[str, Any]] | None = None

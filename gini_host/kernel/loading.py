@@ -12,7 +12,7 @@ import importlib.util
 import inspect
 import traceback
 import types
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 import attrs
@@ -194,7 +194,7 @@ def collect(
     _apply_choices(plugins, settings, enable, disable, autoload)
     wanted = [(n, f"-p {n}") for n in enable]
     wanted += [(n, "plugins.enable in config") for n in settings.enable]
-    _add_enabled_modules(plugins, wanted, seen)
+    _add_enabled_modules(plugins, wanted, seen, installed.versions if installed else None)
     return plugins
 
 
@@ -233,6 +233,7 @@ def _add_enabled_modules(
     plugins: list[PluginInfo],
     wanted: Sequence[tuple[str, str]],
     seen: dict[str, PluginInfo],
+    versions: Mapping[str, str] | None = None,
 ) -> None:
     """An enabled name that is no discovered plugin is a module to import, as ``-p`` is in
     pytest; ``wanted`` pairs each name with where it was given, for the error."""
@@ -244,7 +245,15 @@ def _add_enabled_modules(
         except (ImportError, ValueError):
             found = False
         if not found:
-            raise UnknownNameError(where, name, "plugin or importable module", suggest(name, seen))
+            from gini_host.kernel.absence import distribution_named, why_inactive
+
+            # Only a distribution found says more than "no plugin": the rest is the message.
+            cause = None
+            if distribution_named(name, versions or {}) is not None:
+                cause = why_inactive(name, plugins, versions)
+            raise UnknownNameError(
+                where, name, "plugin or importable module", suggest(name, seen), cause
+            )
         info = PluginInfo(name=name.rpartition(".")[2], entry_point=name)
         seen[name] = info
         plugins.append(info)

@@ -225,3 +225,18 @@ def test_bundled_plugins_are_clean():
     """The plugins shipped in plugins/ pass their own host's check."""
     assert check_plugin("env-check") == []
     assert check_plugin("logging") == []
+
+
+def test_a_distribution_name_is_accepted(plugin_dist, check):
+    """check takes the distribution's name too (gini-clean for plugin clean)."""
+    plugin_dist("clean", source=CLEAN, requires=HOST_OK, distribution="gini-clean")
+    assert check("gini-clean") == []
+
+
+def test_a_distribution_without_entry_point_is_named_not_unknown(plugin_dist, check):
+    """Installed, no entry point, no module of that name: said, rather than 'no such name'."""
+    plugin_dist("disk-certs", source=CLEAN, requires=HOST_OK, entry_points={})
+    assert check("disk-certs") == [
+        "distribution disk-certs 0.1.0 declares no 'gini_host.plugins' entry point, "
+        "so gini-host does not discover it"
+    ]
