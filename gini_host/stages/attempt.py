@@ -163,6 +163,27 @@ def _succeeded(
     )
 
 
+def _returned(
+    stage: Stage,
+    ctx: StageContext,
+    control: RunControl | None,
+    policy: _Attempts | None,
+    value: Any,
+    started: float,
+    clock: float,
+    count: int,
+) -> StageResult:
+    """A body that returned: ``succeeded``, unless it was asked to stop before it returned
+    (:meth:`_Attempts.stopped_early`). One attribute read when it was not."""
+    if ctx.cancel_requested:
+        if policy is None:
+            policy = _Attempts(stage, ctx, control, stage.retries, started, clock)
+        return policy.stopped_early(value, count)
+    if policy is not None:
+        return policy.succeeded(value, count)
+    return _succeeded(stage, ctx, value, started, clock, count)
+
+
 @final
 class _Attempts:
     """The retry policy of one stage run: what the outcome of a failed attempt means.
@@ -226,6 +247,17 @@ class _Attempts:
         result = _succeeded(self.stage, self.ctx, value, self.started, self.clock, count)
         return self._logged(result)
 
+    def stopped_early(self, value: Any, count: int) -> StageResult:
+        """Attempt ``count`` returned after the stage was asked to stop: ``cancelled``, its
+        value kept. The host cannot tell a body that noticed ``ctx.cancelled`` and stopped
+        early from one that had finished, and a value that may be partial must not pass for
+        a success (issue 12)."""
+        self.count = count
+        self._note(StageStatus.CANCELLED.value, None)
+        why = f"cancelled while running ({self._reason(None)}); it returned early"
+        cancelled = self._cancelled(why)
+        return attrs.evolve(cancelled, value=value)
+
     def outcome(
         self, exc: BaseException, count: int, own_task_cancelled: bool = False
     ) -> StageResult | float:
@@ -265,6 +297,15 @@ class _Attempts:
         if cancel_run and self.control is not None:
             self.control.cancel(ErrorInfo.message_of(exc))
         return self._cancelled(f"interrupted while running ({self._reason(exc)})")
+
+    def interrupted_waiting(
+        self, interrupt: BaseException, last_error: BaseException
+    ) -> StageResult:
+        """An interrupt (a signal on the main thread) cut the retry delay short: the same
+        result as a cancel seen while waiting, the last error kept, whichever executor."""
+        if self.control is not None and not self.control.cancelled:
+            self.control.cancel(ErrorInfo.message_of(interrupt))
+        return self.cancelled_waiting(last_error)
 
     def cancelled_waiting(self, last_error: BaseException) -> StageResult:
         """The run was cancelled while the stage waited to retry after ``last_error``."""
@@ -328,12 +369,10 @@ def run_stage(
                 if verdict and ctx.cancelled.wait(verdict):
                     return policy.cancelled_waiting(exc)
             except _INTERRUPTS as interrupt:  # a signal on the main thread, mid-delay
-                return policy.interrupted(interrupt)
+                return policy.interrupted_waiting(interrupt, exc)
             policy.attempt_at = time.time()
             continue
-        if policy is not None:
-            return policy.succeeded(value, count)
-        return _succeeded(stage, ctx, value, started, clock, count)
+        return _returned(stage, ctx, control, policy, value, started, clock, count)
 
 
 async def run_stage_async(
@@ -370,9 +409,7 @@ async def run_stage_async(
                     return policy.cancelled_waiting(exc)
             policy.attempt_at = time.time()
             continue
-        if policy is not None:
-            return policy.succeeded(value, count)
-        return _succeeded(stage, ctx, value, started, clock, count)
+        return _returned(stage, ctx, control, policy, value, started, clock, count)
 
 
 def describe_stage(

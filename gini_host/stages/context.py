@@ -263,6 +263,13 @@ class StageContext:
                     self._cancelled = event
         return event
 
+    @property
+    def cancel_requested(self) -> bool:
+        """Whether this stage was asked to stop (run cancelled, or its timeout passed); unlike
+        ``cancelled.is_set()`` it creates no event, so the host can ask after every stage."""
+        event = self._cancelled
+        return (event is not None and event.is_set()) or self._run.cancelled.is_set()
+
     def next_attempt(self) -> StageContext:
         """A context for a retry after a timeout: same stage, run and config, not cancelled."""
         return StageContext(self.stage, self._run, self.config)

@@ -65,19 +65,22 @@ def test_cancel_from_another_thread(manager: StageManager, executor: str) -> Non
     assert result.status == "cancelled"
     assert not result.ok
     assert result["first"].value == "kept"
-    assert result["long"].status is StageStatus.SUCCEEDED
+    # It noticed the cancel and returned: cancelled, not succeeded; its value is kept.
+    assert result["long"].status is StageStatus.CANCELLED
+    assert result["long"].value == "stopped early"
+    assert result["long"].reason == "cancelled while running (operator said stop); it returned early"
     assert result["after"].status is StageStatus.CANCELLED
-    assert result["after"].reason == "not started: run cancelled (operator said stop)"
+    assert result["after"].reason == "not started: upstream stage long was cancelled"
     assert control.cancelled
     assert control.reason == "operator said stop"
     with pytest.raises(ExceptionGroup) as group:
         result.raise_for_status()
     (cancelled,) = group.value.exceptions
     assert isinstance(cancelled, RunCancelled)
-    assert cancelled.stage_ids == ("after",)
+    assert cancelled.stage_ids == ("long", "after")
     assert str(cancelled) == (
-        "pipeline 'p' was interrupted (not started: run cancelled (operator said stop)): "
-        "1 stage(s) cancelled: after"
+        "pipeline 'p' was interrupted (cancelled while running (operator said stop); it "
+        "returned early): 2 stage(s) cancelled: long, after"
     )
 
 
@@ -144,7 +147,10 @@ def test_stage_ignoring_cancel_is_marked_cancelled_after_grace() -> None:
     # An abandoned stage still reports that it ran, and for about how long.
     assert result["stubborn"].attempts == 1
     assert result["stubborn"].duration >= 0.5
-    assert result["polite"].status is StageStatus.SUCCEEDED
+    # It stopped when asked: cancelled too, but it returned, so its value is there.
+    assert result["polite"].status is StageStatus.CANCELLED
+    assert result["polite"].reason == "cancelled while running (enough); it returned early"
+    assert result["polite"].value == "stopped"
     assert result.interrupted
 
 
@@ -352,3 +358,84 @@ def test_keyboard_interrupt_while_loop_waits(manager: StageManager) -> None:
     assert result["w1"].value is True
     assert result["after"].status is StageStatus.CANCELLED
     assert result.interrupted
+
+
+def returns_when_cancelled(ctx: StageContext) -> str:
+    Path(ctx.config["marker"]).write_text("running")
+    # In-process the cancel sets ctx.cancelled and the body returns; in a worker process or on
+    # a Dask worker the host stops waiting for it. Either way it ends cancelled.
+    ctx.cancelled.wait(5)
+    return "stopped early"
+
+
+def _cancel_on_marker(marker: Path, control: RunControl, signal_it: bool = False) -> threading.Thread:
+    """Cancel ``control`` (or send SIGUSR1) shortly after ``marker`` appears."""
+
+    def cancel() -> None:
+        deadline = time.monotonic() + 20
+        while not marker.exists():
+            assert time.monotonic() < deadline, "the stage never started"
+            time.sleep(0.01)
+        time.sleep(0.1)  # into the wait (or the retry delay) now
+        if signal_it:
+            os.kill(os.getpid(), signal.SIGUSR1)
+        else:
+            control.cancel("operator said stop")
+
+    thread = threading.Thread(target=cancel)
+    thread.start()
+    return thread
+
+
+def test_a_stage_that_returns_after_the_cancel_is_cancelled(
+    manager: StageManager, executor: Any, executor_name: str, tmp_path: Path
+) -> None:
+    """A stage asked to stop that returns reports ``cancelled``, never ``succeeded``, on every
+    executor; in-process, where it did return, its value is kept in the result."""
+    manager.register_stage(stage(name="waiter")(returns_when_cancelled))
+    marker = tmp_path / "running"
+    control = RunControl()
+    canceller = _cancel_on_marker(marker, control)
+    result = manager.execute_pipeline(
+        manager.create_pipeline("p", ["waiter"]),
+        executor=executor,
+        control=control,
+        stage_config={"waiter": {"marker": str(marker)}},
+    )
+    canceller.join()
+    waiter = result["waiter"]
+    assert waiter.status is StageStatus.CANCELLED
+    assert "operator said stop" in (waiter.reason or "")
+    if executor_name in ("sequential", "threads", "async"):
+        assert waiter.value == "stopped early"
+        assert waiter.reason == "cancelled while running (operator said stop); it returned early"
+    assert result.status == "cancelled"
+
+
+@needs_sigusr1
+@pytest.mark.parametrize("body", [fails_leaving_a_marker, fails_leaving_a_marker_async])
+def test_a_signal_during_the_retry_delay_keeps_the_last_error(
+    manager: StageManager, executor: Any, body: Any, tmp_path: Path, sigusr1: list[RunControl]
+) -> None:
+    """A signal in the retry delay of the only running stage (so on the main thread): the
+    stage ends ``cancelled`` with its last error, as a cancel from another thread does."""
+    manager.register_stage(stage(name="flaky", retries=1, retry_delay=30)(body))
+    marker = tmp_path / "failed"
+    control = RunControl()
+    sigusr1.append(control)
+    sender = _cancel_on_marker(marker, control, signal_it=True)
+    began = time.monotonic()
+    result = manager.execute_pipeline(
+        manager.create_pipeline("p", ["flaky"]),
+        executor=executor,
+        control=control,
+        stage_config={"flaky": {"marker": str(marker)}},
+    )
+    sender.join()
+    assert time.monotonic() - began < 15
+    flaky = result["flaky"]
+    assert flaky.status is StageStatus.CANCELLED
+    assert flaky.attempts == 1
+    assert flaky.reason == "cancelled before attempt 2 (SIGUSR1)"
+    assert flaky.error is not None
+    assert flaky.error.message == "try again later"
