@@ -6,7 +6,10 @@ observer hook, so a host that nobody watches pays nothing per stage. :meth:`Repo
 plugin manager; it uses only the observer hooks every plugin has (``gini_pipeline_start``,
 ``gini_stage_start``, ``gini_stage_finish``, ``gini_pipeline_finish``). On a terminal it shows
 a live display (stages done, running and failed, elapsed time); elsewhere one plain line per
-finished stage; every run ends with a summary table. ``NO_COLOR`` turns colour off;
+finished stage and a ``still running`` line now and then for long stages
+(:mod:`~gini_host.builtin.heartbeat`). Every run ends with a summary: a table on a terminal,
+plain lines elsewhere (:mod:`~gini_host.builtin.summary`), so a CI log never gets a long
+error folded into a narrow column. ``NO_COLOR`` turns colour off;
 ``-p no:reporter`` disables it. rich is imported only when a run is reported.
 """
 
@@ -17,6 +20,9 @@ import time
 from typing import TYPE_CHECKING, Any, Final, TextIO
 
 from gini_host import capture
+from gini_host.builtin.heartbeat import DEFAULT_INTERVAL, Heartbeat
+from gini_host.builtin.summary import plain_summary
+from gini_host.builtin.summary import seconds as _seconds
 from gini_host.logs import color_enabled
 from gini_host.markers import hookimpl
 from gini_host.naming import printable
@@ -43,13 +49,6 @@ _STYLES: Final = {
     "cancelled": "yellow",
     "dry_run": "cyan",
 }
-
-
-def _seconds(value: float) -> str:
-    if value >= 60:
-        minutes, seconds = divmod(value, 60)
-        return f"{int(minutes)}m{seconds:04.1f}s"
-    return f"{value:.2f}s"
 
 
 class _RunView:
@@ -94,13 +93,15 @@ class ReporterPlugin:
         *,
         live: bool | None = None,
         color: bool | None = None,
+        heartbeat: float | None = DEFAULT_INTERVAL,
     ) -> TerminalReporter:
         """Report ``host``'s runs to ``stream`` (default stdout): live on a terminal, plain
-        lines if not."""
+        lines if not, with a ``still running`` line every ``heartbeat`` seconds for long
+        stages."""
         if self.terminal is not None:
             return self.terminal
         self._plugin_manager = host.plugin_manager
-        self.terminal = TerminalReporter(stream, live=live, color=color)
+        self.terminal = TerminalReporter(stream, live=live, color=color, heartbeat=heartbeat)
         self._plugin_manager.register(self.terminal, name=TERMINAL_REPORTER_NAME)
         return self.terminal
 
@@ -114,10 +115,19 @@ class ReporterPlugin:
 
 
 class TerminalReporter:
-    """Progress and summary of the runs of one host, on one stream."""
+    """Progress and summary of the runs of one host, on one stream.
+
+    ``heartbeat``: off a terminal, seconds between ``still running: ...`` lines for long
+    stages (None: no heartbeat).
+    """
 
     def __init__(
-        self, stream: TextIO | None = None, *, live: bool | None = None, color: bool | None = None
+        self,
+        stream: TextIO | None = None,
+        *,
+        live: bool | None = None,
+        color: bool | None = None,
+        heartbeat: float | None = DEFAULT_INTERVAL,
     ) -> None:
         # The host's own stdout, never what plugin code prints to (see gini_host.capture).
         self._stream: TextIO = stream if stream is not None else capture.host_stdout()
@@ -129,10 +139,15 @@ class TerminalReporter:
         self._console: Console | None = None
         self._live: Live | None = None
         self._spinners: dict[str, Any] = {}
+        self._heartbeat_interval = heartbeat
+        self._heartbeat: Heartbeat | None = None
+        #: Plain lines come from the scheduling thread and the heartbeat thread.
+        self._write_lock = threading.Lock()
 
     def close(self) -> None:
-        """Stop a live display that is still running."""
+        """Stop a live display or heartbeat that is still running."""
         self._stop_live()
+        self._stop_heartbeat()
         self._view = None
 
     # -- hooks --------------------------------------------------------------------------------
@@ -145,6 +160,8 @@ class TerminalReporter:
         self._view = _RunView(pipeline, run_id)
         if self._live_wanted:
             self._start_live()
+        elif self._heartbeat_interval is not None:
+            self._start_heartbeat(self._view, self._heartbeat_interval)
 
     @hookimpl
     def gini_stage_start(self, stage: Stage, context: StageContext) -> None:
@@ -171,6 +188,7 @@ class TerminalReporter:
         if view is None or view.pipeline is not pipeline:
             return
         self._stop_live()
+        self._stop_heartbeat()
         self._view = None
         self._summary(result)
 
@@ -194,8 +212,25 @@ class TerminalReporter:
         attempts = f" after {result.attempts} attempts" if result.attempts > 1 else ""
         detail = printable(result.detail) if result.detail else result.detail
         line = f"{status:<10} {printable(result.stage_id)}{duration}{attempts}"
-        self._stream.write(line + (f": {detail}" if detail else "") + "\n")
-        self._stream.flush()
+        self._write_line(line + (f": {detail}" if detail else ""))
+
+    def _write_line(self, line: str) -> None:
+        with self._write_lock:
+            self._stream.write(line + "\n")
+            self._stream.flush()
+
+    def _start_heartbeat(self, view: _RunView, interval: float) -> None:
+        def running() -> dict[str, float]:
+            with view.lock:
+                return {printable(sid): started for sid, (started, _) in view.running.items()}
+
+        self._heartbeat = Heartbeat(interval, running, self._write_line)
+        self._heartbeat.start()
+
+    def _stop_heartbeat(self) -> None:
+        heartbeat, self._heartbeat = self._heartbeat, None
+        if heartbeat is not None:
+            heartbeat.stop()
 
     def _start_live(self) -> None:
         from rich.live import Live
@@ -257,6 +292,11 @@ class TerminalReporter:
 
         if result.dry_run:
             return  # the caller prints the descriptions; a table of "dry_run" says nothing
+        if not self._live_wanted:
+            # Off a terminal rich would fold long errors into a narrow column, 20 lines
+            # each in a CI log: one line per stage, long details on their own lines.
+            self._write_line(plain_summary(result))
+            return
         console = self._console_for()
         counts = ", ".join(f"{n} {status}" for status, n in result.counts().items())
         title = Text.assemble(

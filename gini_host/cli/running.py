@@ -21,6 +21,8 @@ if TYPE_CHECKING:
 __all__ = ["COMMANDS"]
 
 _PREFLIGHT_STAGE = "core::preflight"
+#: One line after a failed run: the traceback is there, one flag away.
+_TRACEBACK_HINT = "run again with -v to see the traceback of each failed stage"
 #: Plugin statuses that mean "broken", as opposed to disabled on purpose.
 _BROKEN = ("failed", "incompatible")
 
@@ -270,10 +272,16 @@ def _print_outcome(session: CliSession, pipeline: Pipeline, result: PipelineResu
                 output.echo()
                 output.echo(output.styled(sid, bold=True))
                 output.echo(output.render_value(r.value, indent=2))
+    traced = {
+        sid: r.error.traceback
+        for sid, r in result.failures.items()
+        if r.error is not None and r.error.traceback
+    }
     if session.verbose:
-        for sid, r in result.failures.items():
-            if r.error is not None and r.error.traceback:
-                output.echo(f"{sid} traceback:\n{r.error.traceback.rstrip()}", err=True)
+        for sid, traceback in traced.items():
+            output.echo(f"{sid} traceback:\n{traceback.rstrip()}", err=True)
+    elif traced:
+        output.echo(f"hint: {_TRACEBACK_HINT}", err=True)
     if not reporter_on:
         # Without the reporter (-p no:reporter), still say how the run ended and why.
         for sid, r in result.failures.items():

@@ -167,3 +167,105 @@ def test_verbosity_maps_to_levels() -> None:
         "TRACE",
         "TRACE",
     ]
+
+
+LONG = "x" * 150
+
+
+@stage
+def long_error(ctx: object) -> None:
+    """Fails with a long message."""
+    raise RuntimeError(f"disk full: {LONG}")
+
+
+class LongPlugin:
+    gini_name = "long"
+
+    @hookimpl
+    def gini_register_stages(self, host: object) -> list[object]:
+        return [long_error]
+
+
+def test_off_a_terminal_a_long_error_goes_whole_below_its_stage(make_host: HostFactory) -> None:
+    """No folded column: the stage's row is one line, its long error whole on the next."""
+    host = make_host(LongPlugin())
+    stream = io.StringIO()
+    _reporter(host).attach(host, stream)
+    host.run(["long::long_error"])
+    lines = stream.getvalue().splitlines()
+    row = next(i for i, line in enumerate(lines) if line.startswith("long::long_error "))
+    assert lines[row].split()[1] == "failed"
+    assert lines[row + 1] == f"    RuntimeError: disk full: {LONG}"
+    assert lines[row + 2].startswith("long::long_error: failed (1 failed) in ")
+
+
+class Gate(io.StringIO):
+    """A stream that sets ``seen`` once a heartbeat line is written to it."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        import threading
+
+        self.seen = threading.Event()
+
+    def write(self, text: str) -> int:
+        if "still running:" in text:
+            self.seen.set()
+        return super().write(text)
+
+
+def test_off_a_terminal_a_long_stage_gets_heartbeat_lines(make_host: HostFactory) -> None:
+    """'still running: ID (time)' while a stage runs past the interval; none after the run."""
+    stream = Gate()
+
+    @stage
+    def slow(ctx: object) -> str:
+        assert stream.seen.wait(20), "no heartbeat line while the stage ran"
+        return "done"
+
+    class SlowPlugin:
+        gini_name = "slow"
+
+        @hookimpl
+        def gini_register_stages(self, host: object) -> list[object]:
+            return [slow]
+
+    host = make_host(SlowPlugin())
+    terminal = _reporter(host).attach(host, stream, heartbeat=0.05)
+    result = host.run(["slow::slow"])
+    assert result.ok
+    beats = [line for line in stream.getvalue().splitlines() if line.startswith("still")]
+    assert beats and all(line.startswith("still running: slow::slow (") for line in beats)
+    assert beats[0].endswith("s)")
+    terminal.close()  # the heartbeat stopped with the run: nothing more is written
+    after = stream.getvalue()
+    assert after.rstrip().splitlines()[-1].startswith("slow::slow: succeeded")
+
+
+def test_no_heartbeat_on_a_terminal(make_host: HostFactory) -> None:
+    """The live display shows running stages; no heartbeat lines there."""
+    stream = FakeTerminal()
+    host = make_host(Plugin())
+    _reporter(host).attach(host, stream, heartbeat=0.01)
+    host.run(["t::ok"])
+    assert "still running" not in stream.getvalue()
+
+
+def test_elapsed_reads_as_a_log_reader_wants() -> None:
+    """Seconds, minutes and seconds, hours and minutes."""
+    from gini_host.builtin.heartbeat import elapsed
+
+    assert [elapsed(s) for s in (5.7, 90, 3725)] == ["5s", "1m30s", "1h02m"]
+
+
+def test_a_failed_run_hints_at_minus_v(demo: PluginDists, gini_cli: CliInvoker) -> None:
+    """One hint line on stderr says how to see the traceback; -v shows it instead."""
+    out = gini_cli("--no-autoload", "-p", "demo", "run", "demo::boom")
+    assert out.exit_code == 1
+    hints = [line for line in out.stderr.splitlines() if line.startswith("hint:")]
+    assert hints == ["hint: run again with -v to see the traceback of each failed stage"]
+    verbose = gini_cli("--no-autoload", "-p", "demo", "-v", "run", "demo::boom")
+    assert "hint:" not in verbose.stderr
+    assert "demo::boom traceback:" in verbose.stderr
+    ok = gini_cli("--no-autoload", "-p", "demo", "run", "demo::fetch")
+    assert "hint:" not in ok.stderr
