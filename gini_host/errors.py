@@ -30,6 +30,7 @@ __all__ = [
     "ResumeRefused",
     "PluginTimeoutError",
     "RunCancelled",
+    "SchemaError",
     "StageFailure",
     "StageTimeoutError",
     "UnknownNameError",
@@ -120,6 +121,17 @@ class OutputPathError(UsageError):
         self.path = str(path)
         self.reason = reason
         super().__init__(f"cannot write {self.path}: {reason}")
+
+
+class SchemaError(GiniHostError):
+    """A config schema (plugin code: an attrs class, its validators) raised something other
+    than a validation error while a table was checked against it; ``cause`` says what."""
+
+    def __init__(self, path: str, schema: str, cause: str) -> None:
+        self.path = path
+        self.schema = schema
+        self.cause = cause
+        super().__init__(f"{path}: config schema {schema} raised {cause}")
 
 
 class DuplicateStageError(UsageError):

@@ -45,6 +45,7 @@ __all__ = [
     "merge_tables",
     "parse_set_options",
     "quote_key",
+    "value_kind",
 ]
 
 ON_CONFLICT_CHOICES: Final = ("error", "disable-later")
@@ -351,7 +352,7 @@ class _Checker:
         """``parent[key]`` (or ``parent`` itself when ``whole``), which must be a table."""
         value = parent if whole else parent.get(key, {})
         if not isinstance(value, Mapping):
-            raise self.fail(path or key, f"expected a table, got {_kind(value)}")
+            raise self.fail(path or key, f"expected a table, got {value_kind(value)}")
         return value
 
     def get(
@@ -370,7 +371,8 @@ class _Checker:
         if isinstance(value, bool) and bool not in kinds:
             raise self.fail(f"{path}.{key}", f"expected {_names(kinds)}, got a boolean")
         if not isinstance(value, kinds):
-            raise self.fail(f"{path}.{key}", f"expected {_names(kinds)}, got {_kind(value)}")
+            got = value_kind(value)
+            raise self.fail(f"{path}.{key}", f"expected {_names(kinds)}, got {got}")
         return value
 
     def strings(self, table: Mapping[str, Any], path: str, key: str) -> tuple[str, ...] | None:
@@ -401,7 +403,8 @@ class _Checker:
 _SECONDS_RULE: Final = "a number of seconds from {low} to " + f"{MAX_SECONDS} (a week)"
 
 
-def _kind(value: object) -> str:
+def value_kind(value: object) -> str:
+    """What a TOML value is, in an error message: ``a string``, ``an array``."""
     return {
         dict: "a table",
         list: "an array",
@@ -413,7 +416,7 @@ def _kind(value: object) -> str:
 
 
 def _names(kinds: tuple[type, ...]) -> str:
-    return " or ".join(_kind(k()) if k is not Mapping else "a table" for k in kinds)
+    return " or ".join(value_kind(k()) if k is not Mapping else "a table" for k in kinds)
 
 
 def _plugins(c: _Checker, t: Mapping[str, Any]) -> PluginsConfig:

@@ -22,6 +22,7 @@ from gini_host.errors import (
     PipelineError,
     PipelineProblem,
     PluginHookError,
+    SchemaError,
     UnknownStageError,
     UsageError,
     exception_line,
@@ -285,7 +286,10 @@ class Host:
         exit 2), as is, in strict mode, a table no plugin answers to."""
         self._check_plugin_tables()
         for info in self.active_plugins():
-            self._plugin_configs[info.name] = self._typed_plugin_config(info)
+            try:
+                self._plugin_configs[info.name] = self._typed_plugin_config(info)
+            except SchemaError as exc:  # the plugin's own schema broke, not the operator's table
+                self.plugins.fail(info, PluginStatus.FAILED, str(exc))
         return list(
             self.plugins.each_active(
                 "gini_configure",

@@ -25,7 +25,8 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 import attrs
 
-from gini_host.kernel.config import ConfigError
+from gini_host.errors import SchemaError
+from gini_host.kernel.config import ConfigError, value_kind
 from gini_host.naming import did_you_mean, suggest
 
 if TYPE_CHECKING:
@@ -53,11 +54,17 @@ def structure(schema: type[T], table: object, *, source: str, path: str) -> T:
     from cattrs.errors import BaseValidationError, ForbiddenExtraKeysError
 
     if not isinstance(table, Mapping):
-        raise ConfigError(source, f"expected a table, got {_kind(table)}", path)
+        raise ConfigError(source, f"expected a table, got {value_kind(table)}", path)
     try:
         return _converter().structure(dict(table), schema)
     except (BaseValidationError, ForbiddenExtraKeysError) as exc:
         problems = list(_problems(exc, path, schema))
+    except KeyboardInterrupt:
+        raise
+    except BaseException as exc:  # the schema is plugin code: SystemExit, a str() that raises
+        from gini_host.stages.results import safe_repr
+
+        raise SchemaError(path, safe_repr(schema), safe_repr(exc)) from exc
     key, message = problems[0]
     more = "".join(f"\n  - {k}: {m}" for k, m in problems[1:])
     raise ConfigError(source, message + more, key) from None
@@ -92,18 +99,7 @@ class WrongType(TypeError):
 
     def __init__(self, kind: Any, value: object) -> None:
         self.expected = describe_type(kind)
-        super().__init__(f"expected {self.expected}, got {_kind(value)} ({value!r:.60})")
-
-
-def _kind(value: object) -> str:
-    return {
-        dict: "a table",
-        list: "an array",
-        str: "a string",
-        bool: "a boolean",
-        int: "an integer",
-        float: "a float",
-    }.get(type(value), type(value).__name__)
+        super().__init__(f"expected {self.expected}, got {value_kind(value)} ({value!r:.60})")
 
 
 def _strict(kind: Any, accepted: tuple[type, ...]) -> Any:

@@ -12,7 +12,14 @@ from typing import Any
 
 import pytest
 
-from gini_host import RunControl, StageContext, StageManager, StageStatus, stage
+from gini_host import (
+    PipelineResult,
+    RunControl,
+    StageContext,
+    StageManager,
+    StageStatus,
+    stage,
+)
 from gini_host.errors import RunCancelled
 from gini_host.stages import RunOptions, execute
 from gini_host.stages.executors import strategy_for
@@ -161,43 +168,6 @@ def fails_leaving_a_marker(ctx: StageContext) -> None:
 
 async def fails_leaving_a_marker_async(ctx: StageContext) -> None:
     fails_leaving_a_marker(ctx)
-
-
-@pytest.mark.parametrize("body", [fails_leaving_a_marker, fails_leaving_a_marker_async])
-def test_cancel_during_retry_delay_cancels_the_stage(
-    manager: StageManager, executor: Any, body: Any, tmp_path: Path
-) -> None:
-    """A stage cancelled while it waits to retry ends ``cancelled`` at once, not ``failed``."""
-    manager.register_stage(stage(name="flaky", retries=1, retry_delay=30)(body))
-    marker = tmp_path / "failed"
-    control = RunControl()
-
-    def cancel() -> None:
-        deadline = time.monotonic() + 20
-        while not marker.exists():
-            assert time.monotonic() < deadline, "the first attempt never ran"
-            time.sleep(0.01)
-        time.sleep(0.1)  # the stage is in its retry delay now
-        control.cancel("operator said stop")
-
-    canceller = threading.Thread(target=cancel)
-    canceller.start()
-    began = time.monotonic()
-    result = manager.execute_pipeline(
-        manager.create_pipeline("p", ["flaky"]),
-        executor=executor,
-        control=control,
-        stage_config={"flaky": {"marker": str(marker)}},
-    )
-    canceller.join()
-    assert time.monotonic() - began < 15
-    flaky = result["flaky"]
-    assert flaky.status is StageStatus.CANCELLED
-    assert flaky.attempts == 1
-    assert "operator said stop" in (flaky.reason or "")
-    assert flaky.error is not None
-    assert flaky.error.message == "try again later"
-    assert result.interrupted
 
 
 @pytest.mark.in_process
@@ -368,8 +338,20 @@ def returns_when_cancelled(ctx: StageContext) -> str:
     return "stopped early"
 
 
-def _cancel_on_marker(marker: Path, control: RunControl, signal_it: bool = False) -> threading.Thread:
-    """Cancel ``control`` (or send SIGUSR1) shortly after ``marker`` appears."""
+def _run_cancelled_once_marked(
+    manager: StageManager,
+    stage_id: str,
+    executor: Any,
+    marker: Path,
+    sigusr1: list[RunControl] | None = None,
+) -> tuple[PipelineResult, float]:
+    """Run ``stage_id`` (its config names ``marker``) and cancel the run shortly after the
+    stage writes ``marker``: from another thread, or with SIGUSR1 when ``sigusr1`` (the
+    fixture routing it) is given. The result and the seconds the run took."""
+    control = RunControl()
+    signal_it = sigusr1 is not None
+    if sigusr1 is not None:
+        sigusr1.append(control)
 
     def cancel() -> None:
         deadline = time.monotonic() + 20
@@ -382,9 +364,19 @@ def _cancel_on_marker(marker: Path, control: RunControl, signal_it: bool = False
         else:
             control.cancel("operator said stop")
 
-    thread = threading.Thread(target=cancel)
-    thread.start()
-    return thread
+    canceller = threading.Thread(target=cancel)
+    canceller.start()
+    began = time.monotonic()
+    try:
+        result = manager.execute_pipeline(
+            manager.create_pipeline("p", [stage_id]),
+            executor=executor,
+            control=control,
+            stage_config={stage_id: {"marker": str(marker)}},
+        )
+    finally:
+        canceller.join()
+    return result, time.monotonic() - began
 
 
 def test_a_stage_that_returns_after_the_cancel_is_cancelled(
@@ -393,16 +385,7 @@ def test_a_stage_that_returns_after_the_cancel_is_cancelled(
     """A stage asked to stop that returns reports ``cancelled``, never ``succeeded``, on every
     executor; in-process, where it did return, its value is kept in the result."""
     manager.register_stage(stage(name="waiter")(returns_when_cancelled))
-    marker = tmp_path / "running"
-    control = RunControl()
-    canceller = _cancel_on_marker(marker, control)
-    result = manager.execute_pipeline(
-        manager.create_pipeline("p", ["waiter"]),
-        executor=executor,
-        control=control,
-        stage_config={"waiter": {"marker": str(marker)}},
-    )
-    canceller.join()
+    result, _ = _run_cancelled_once_marked(manager, "waiter", executor, tmp_path / "running")
     waiter = result["waiter"]
     assert waiter.status is StageStatus.CANCELLED
     assert "operator said stop" in (waiter.reason or "")
@@ -413,29 +396,29 @@ def test_a_stage_that_returns_after_the_cancel_is_cancelled(
 
 
 @needs_sigusr1
+@pytest.mark.parametrize("via", ["cancel", "signal"])
 @pytest.mark.parametrize("body", [fails_leaving_a_marker, fails_leaving_a_marker_async])
-def test_a_signal_during_the_retry_delay_keeps_the_last_error(
-    manager: StageManager, executor: Any, body: Any, tmp_path: Path, sigusr1: list[RunControl]
+def test_cancel_during_retry_delay_keeps_the_last_error(
+    manager: StageManager,
+    executor: Any,
+    body: Any,
+    via: str,
+    tmp_path: Path,
+    sigusr1: list[RunControl],
 ) -> None:
-    """A signal in the retry delay of the only running stage (so on the main thread): the
-    stage ends ``cancelled`` with its last error, as a cancel from another thread does."""
+    """A stage cancelled while it waits to retry ends ``cancelled`` at once, not ``failed``,
+    with its last error, on every executor: a cancel from another thread, or a signal that
+    reaches the only running stage on the main thread (it used to say "interrupted while
+    running" with no error there)."""
     manager.register_stage(stage(name="flaky", retries=1, retry_delay=30)(body))
-    marker = tmp_path / "failed"
-    control = RunControl()
-    sigusr1.append(control)
-    sender = _cancel_on_marker(marker, control, signal_it=True)
-    began = time.monotonic()
-    result = manager.execute_pipeline(
-        manager.create_pipeline("p", ["flaky"]),
-        executor=executor,
-        control=control,
-        stage_config={"flaky": {"marker": str(marker)}},
-    )
-    sender.join()
-    assert time.monotonic() - began < 15
+    routed = sigusr1 if via == "signal" else None
+    result, took = _run_cancelled_once_marked(manager, "flaky", executor, tmp_path / "failed", routed)
+    assert took < 15
     flaky = result["flaky"]
     assert flaky.status is StageStatus.CANCELLED
     assert flaky.attempts == 1
-    assert flaky.reason == "cancelled before attempt 2 (SIGUSR1)"
+    why = "SIGUSR1" if via == "signal" else "operator said stop"
+    assert flaky.reason == f"cancelled before attempt 2 ({why})"
     assert flaky.error is not None
     assert flaky.error.message == "try again later"
+    assert result.interrupted

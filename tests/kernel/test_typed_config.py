@@ -246,3 +246,52 @@ def test_a_table_for_a_disabled_plugin_is_not_unknown(
     finally:
         logger.remove(handler)
     assert "names no installed plugin" not in caplog.text
+
+
+def _exits(instance: object, attribute: object, value: object) -> None:
+    raise SystemExit(3)
+
+
+@attrs.frozen
+class Hostile:
+    """A schema whose validator exits: plugin code, misbehaving while it is checked."""
+
+    level: int = attrs.field(default=0, validator=_exits)
+
+
+def test_a_schema_that_raises_fails_its_plugin_not_the_host(make_host: HostFactory) -> None:
+    """SystemExit out of a plugin's schema fails that plugin, with the cause; others boot."""
+
+    class Broken:
+        gini_name = "broken"
+
+        @hookimpl
+        def gini_manifest(self) -> PluginManifest:
+            return PluginManifest(config=Hostile)
+
+    host = make_host(Broken(), Typed(), config="[plugin.broken]\nlevel = 1\n")
+    info = host.plugin("broken")
+    assert info.status.value == "failed"
+    assert info.reason is not None and "config schema" in info.reason
+    assert "SystemExit(3)" in info.reason
+    assert host.plugin("typed").active
+
+
+def test_a_stage_schema_that_raises_is_attributed(make_host: HostFactory) -> None:
+    """The same for a stage's schema: an error naming the key path and the schema."""
+    from gini_host.errors import SchemaError
+
+    @stage(config=Hostile)
+    def hostile(ctx: StageContext) -> None:
+        """Never runs."""
+
+    class Owner:
+        gini_name = "owner"
+
+        @hookimpl
+        def gini_register_stages(self, host: Host) -> list[object]:
+            return [hostile]
+
+    host = make_host(Owner())
+    with pytest.raises(SchemaError, match=r'stages\."owner::hostile"\.config: config schema'):
+        host.plan(["owner::hostile"])
