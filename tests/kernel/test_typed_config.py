@@ -295,3 +295,37 @@ def test_a_stage_schema_that_raises_is_attributed(make_host: HostFactory) -> Non
     host = make_host(Owner())
     with pytest.raises(SchemaError, match=r'stages\."owner::hostile"\.config: config schema'):
         host.plan(["owner::hostile"])
+
+
+def test_a_boot_without_tables_does_not_import_cattrs() -> None:
+    """Start-up is a feature: a declared schema with no table costs no cattrs import."""
+    import subprocess
+    import sys
+    import textwrap
+
+    code = textwrap.dedent(
+        """
+        import sys
+        import attrs
+        from gini_host import Host, PluginManifest, hookimpl
+
+        @attrs.frozen
+        class Settings:
+            level: int = 1
+
+        class P:
+            gini_name = "p"
+
+            @hookimpl
+            def gini_manifest(self):
+                return PluginManifest(config=Settings)
+
+        with Host([P()], autoload=False) as host:
+            assert host.plugin_config("p") == Settings()
+        print("cattrs" in sys.modules)
+        """
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=60
+    )
+    assert done.stdout.strip() == "False", done.stderr
