@@ -15,6 +15,7 @@ from gini_host.naming import did_you_mean
 
 __all__ = [
     "BoundaryError",
+    "ConfigError",
     "CycleError",
     "DuplicateStageError",
     "EnvironmentVariableError",
@@ -62,6 +63,31 @@ class GiniHostError(Exception):
 
 class UsageError(GiniHostError):
     """Bad input from the operator or a plugin: the CLI reports it with exit code 2."""
+
+
+class ConfigError(UsageError):
+    """The configuration is wrong; ``source`` is the file, ``key`` the key path if any."""
+
+    def __init__(
+        self,
+        source: str,
+        message: str,
+        key: str | None = None,
+        *,
+        line: int | None = None,
+        column: int | None = None,
+    ) -> None:
+        self.source = source
+        self.key = key
+        self.detail = message
+        #: Where a TOML syntax error is, 1-based, when known.
+        self.line = line
+        self.column = column
+        if line is not None:
+            where = f"{source}:{line}:{column or 1}: "
+        else:
+            where = f"{source}: {key}: " if key else f"{source}: "
+        super().__init__(where + message)
 
 
 class UnknownNameError(UsageError):

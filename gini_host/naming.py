@@ -11,7 +11,7 @@ import difflib
 import unicodedata
 from collections.abc import Iterable, Sequence
 
-__all__ = ["SEPARATOR", "did_you_mean", "name_problem", "printable", "suggest"]
+__all__ = ["SEPARATOR", "did_you_mean", "name_problem", "printable", "quote_key", "suggest"]
 
 #: Between the plugin and the name in a stage id: ``disk::format``.
 SEPARATOR = "::"
@@ -84,3 +84,9 @@ def printable(text: str) -> str:
         else:
             out.append(c.encode("unicode_escape").decode("ascii"))
     return "".join(out)
+
+
+def quote_key(key: str) -> str:
+    """A key as a TOML key path needs it: bare when it can be, else quoted
+    (``stages."disk::format".retries``)."""
+    return key if key.replace("-", "").replace("_", "").isalnum() else f'"{key}"'

@@ -19,7 +19,7 @@ from typing import Any, Final
 
 import attrs
 
-from gini_host.errors import UsageError
+from gini_host.errors import ConfigError
 from gini_host.kernel.limits import (
     MAX_COUNT,
     MAX_DEPTH,
@@ -29,7 +29,9 @@ from gini_host.kernel.limits import (
     nesting_depth,
     seconds_in_range,
 )
+from gini_host.naming import quote_key
 from gini_host.stages.pipeline import PipelineSpec
+from gini_host.stages.schema import value_kind
 
 __all__ = [
     "ON_CONFLICT_CHOICES",
@@ -44,38 +46,11 @@ __all__ = [
     "load_config",
     "merge_tables",
     "parse_set_options",
-    "quote_key",
-    "value_kind",
 ]
 
 ON_CONFLICT_CHOICES: Final = ("error", "disable-later")
 CONFIG_ENV: Final = "GINI_HOST_CONFIG"
 DEFAULT_FILE: Final = "gini.toml"
-
-
-class ConfigError(UsageError):
-    """The configuration is wrong; ``source`` is the file, ``key`` the key path if any."""
-
-    def __init__(
-        self,
-        source: str,
-        message: str,
-        key: str | None = None,
-        *,
-        line: int | None = None,
-        column: int | None = None,
-    ) -> None:
-        self.source = source
-        self.key = key
-        self.detail = message
-        #: Where a TOML syntax error is, 1-based, when known.
-        self.line = line
-        self.column = column
-        if line is not None:
-            where = f"{source}:{line}:{column or 1}: "
-        else:
-            where = f"{source}: {key}: " if key else f"{source}: "
-        super().__init__(where + message)
 
 
 @attrs.frozen(slots=True)
@@ -319,13 +294,7 @@ def config_from_mapping(data: Mapping[str, Any], source: str = "<mapping>") -> H
     )
 
 
-def _q(key: str) -> str:
-    """Quote a key for a key path the way TOML would need it."""
-    return key if key.replace("-", "").replace("_", "").isalnum() else f'"{key}"'
-
-
-#: Public for the kernel's other key paths (typed plugin and stage config).
-quote_key = _q
+_q = quote_key
 
 
 class _Checker:
@@ -401,18 +370,6 @@ class _Checker:
 
 
 _SECONDS_RULE: Final = "a number of seconds from {low} to " + f"{MAX_SECONDS} (a week)"
-
-
-def value_kind(value: object) -> str:
-    """What a TOML value is, in an error message: ``a string``, ``an array``."""
-    return {
-        dict: "a table",
-        list: "an array",
-        str: "a string",
-        bool: "a boolean",
-        int: "an integer",
-        float: "a float",
-    }.get(type(value), type(value).__name__)
 
 
 def _names(kinds: tuple[type, ...]) -> str:

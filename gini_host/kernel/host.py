@@ -36,7 +36,6 @@ from gini_host.kernel.config import (
     find_config_file,
     load_config,
     merge_tables,
-    quote_key,
 )
 from gini_host.kernel.discovery import IndexMode, Installed, scan
 from gini_host.kernel.limits import env_flag
@@ -53,7 +52,7 @@ from gini_host.kernel.plugins import PluginInfo, PluginManifest, PluginStatus
 from gini_host.kernel.resolution import check_requirements, order_plugins, resolve_conflicts
 from gini_host.logs import logger
 from gini_host.markers import PROJECT_NAME
-from gini_host.naming import SEPARATOR, did_you_mean, suggest
+from gini_host.naming import SEPARATOR, did_you_mean, quote_key, suggest
 from gini_host.stages.control import RunControl
 from gini_host.stages.manager import StageManager
 from gini_host.stages.observers import ObserverError
@@ -311,7 +310,7 @@ class Host:
         schema = info.manifest.config
         if schema is None:
             return table
-        from gini_host.kernel.schema import structure
+        from gini_host.stages.schema import structure
 
         source = self.config.source or "<config>"
         return structure(schema, table, source=source, path=f"plugin.{quote_key(info.name)}")
@@ -495,24 +494,21 @@ class Host:
         """Each stage's config for a run of ``pipeline``: ``[stages."id".config]`` with
         ``overrides`` laid over it, as an instance of the stage's schema when it declares
         one (checked and defaulted: ConfigError, exit 2, names the key), else the table."""
+        from gini_host.stages.schema import structure_configs
+
         overrides = overrides or {}
-        configs: dict[str, Any] = {}
-        for sid, stage in pipeline.stages.items():
+        tables: dict[str, Any] = {}
+        for sid in pipeline.stages:
             settings = self.config.stage_settings(sid)
             table = dict(settings.config) if settings is not None else {}
             if sid in overrides:
                 table = merge_tables(table, overrides[sid])
-            if stage.config is not None:
-                from gini_host.kernel.schema import structure
-
-                source = self.config.source or "<config>"
-                if sid in overrides:
-                    source = f"{source} with --set" if self.config.source else "--set"
-                path = f"stages.{quote_key(sid)}.config"
-                configs[sid] = structure(stage.config, table, source=source, path=path)
-            elif table:
-                configs[sid] = table
-        return configs
+            if table:
+                tables[sid] = table
+        source = self.config.source or "<config>"
+        with_set = f"{source} with --set" if self.config.source else "--set"
+        sources = dict.fromkeys(overrides, with_set)
+        return structure_configs(pipeline.stages.values(), tables, source=source, sources=sources)
 
     def run(
         self,

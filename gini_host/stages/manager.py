@@ -26,6 +26,7 @@ from gini_host.stages.pipeline import Pipeline, PipelineSpec, build_pipeline
 from gini_host.stages.registry import StageRegistry
 from gini_host.stages.results import PipelineResult, StageResult, StageStatus
 from gini_host.stages.scheduler import RunOptions, execute, new_run_id
+from gini_host.stages.schema import structure_configs
 from gini_host.stages.stage import Stage
 
 __all__ = ["StageManager"]
@@ -238,11 +239,15 @@ class StageManager:
             strategy = strategy_for(executor, max_workers)
         except KeyError as exc:
             raise UsageError(exc.args[0]) from None
+        configs = dict(stage_config or {})
+        if any(stage.config is not None for stage in pipeline.stages.values()):
+            # Declared schemas are checked before the run, however it was started.
+            configs = structure_configs(pipeline.stages.values(), configs)
         options = RunOptions(
             keep_going=keep_going,
             dry_run=dry_run,
             limits=dict(limits or {}),
-            stage_config=dict(stage_config or {}),
+            stage_config=configs,
             reuse=dict(reuse or {}),
             targets=tuple(targets),
             jobs=max_workers,
@@ -265,11 +270,17 @@ class StageManager:
         stage_id: str,
         *,
         context: RunState | None = None,
-        config: Mapping[str, Any] | None = None,
+        config: Any = None,
     ) -> StageResult:
-        """Run one stage alone (its requirements are not run; use a pipeline for that)."""
+        """Run one stage alone (its requirements are not run; use a pipeline for that).
+
+        ``config`` is the stage's table, or an instance of its schema; a table is checked
+        against a declared schema first (ConfigError names the key).
+        """
         stage = self.registry.get(stage_id)
         run = context or RunState(new_run_id())
+        if stage.config is not None:
+            config = structure_configs([stage], {stage_id: config})[stage_id]
         result = run_stage(stage, StageContext(stage, run, config))
         if result.status is StageStatus.SUCCEEDED:
             run.values[stage_id] = result.value

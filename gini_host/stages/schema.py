@@ -4,8 +4,10 @@ A plugin declares the schema of its table with ``PluginManifest(config=Settings)
 with ``@stage(config=Settings)``; ``Settings`` is an attrs class whose defaults are what an
 absent key means. :func:`structure` turns the TOML table into an instance with cattrs
 (structure + its detailed validation errors, as STYLE.md's "Solved problems" says) and
-turns every problem into one :class:`~gini_host.kernel.config.ConfigError` naming the file,
-the key path and the expected type.
+turns every problem into one :class:`~gini_host.errors.ConfigError` naming the file, the key
+path and the expected type. :func:`structure_configs` does it for every stage of a run, so a
+stage gets its typed object however it is run (a host, a bare ``StageManager``,
+``execute_stage``).
 
 cattrs converts leniently (``int("90")``, ``bool("false") is True``): TOML already has
 types, so a string where a number is meant is the operator's mistake, and the hooks below
@@ -19,20 +21,21 @@ import collections.abc
 import functools
 import types
 import typing
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
 import attrs
 
-from gini_host.errors import SchemaError
-from gini_host.kernel.config import ConfigError, value_kind
-from gini_host.naming import did_you_mean, suggest
+from gini_host.errors import ConfigError, SchemaError
+from gini_host.naming import did_you_mean, quote_key, suggest
 
 if TYPE_CHECKING:
     import cattrs
 
-__all__ = ["WrongType", "describe_type", "structure"]
+    from gini_host.stages.stage import Stage
+
+__all__ = ["WrongType", "describe_type", "structure", "structure_configs", "value_kind"]
 
 T = TypeVar("T")
 
@@ -79,6 +82,30 @@ def structure(schema: type[T], table: object, *, source: str, path: str) -> T:
     raise ConfigError(source, message + more, key) from None
 
 
+def structure_configs(
+    stages: Iterable[Stage],
+    configs: Mapping[str, Any],
+    *,
+    source: str = "stage_config",
+    sources: Mapping[str, str] | None = None,
+) -> dict[str, Any]:
+    """``configs`` with each config of a stage that declares a schema as an instance of it
+    (an absent one: the schema's defaults); ConfigError names the first stage whose table
+    does not fit. ``sources`` names where a stage's table came from, else ``source``."""
+    typed = dict(configs)
+    for stage in stages:
+        schema = stage.config
+        if schema is None:
+            continue
+        value = typed.get(stage.id)
+        if isinstance(value, schema):
+            continue  # checked already (the host does it, naming the file)
+        where = (sources or {}).get(stage.id, source)
+        path = f"stages.{quote_key(stage.id)}.config"
+        typed[stage.id] = structure(schema, {} if value is None else value, source=where, path=path)
+    return typed
+
+
 def describe_type(kind: Any) -> str:
     """How a config key's type reads in an error: ``an integer``, ``an array of strings``."""
     if kind in _SCALARS:
@@ -101,6 +128,18 @@ def _plural(text: str) -> str:
         if text.startswith(article):
             return text[len(article) :] + "s"
     return text
+
+
+def value_kind(value: object) -> str:
+    """What a TOML value is, in an error message: ``a string``, ``an array``."""
+    return {
+        dict: "a table",
+        list: "an array",
+        str: "a string",
+        bool: "a boolean",
+        int: "an integer",
+        float: "a float",
+    }.get(type(value), type(value).__name__)
 
 
 class WrongType(TypeError):
