@@ -6,7 +6,10 @@ from typing import Final
 
 import attrs
 
-__all__ = ["EnvCheckSettings", "NotReady", "settings_of"]
+from gini_env_check.executables import DEFAULT_REQUIRED
+from gini_env_check.verdict import DEFAULT_MIN_MEMORY_GIB
+
+__all__ = ["EnvCheckSettings", "ExecutablesConfig", "NotReady", "ReportConfig", "settings_of"]
 
 
 @attrs.frozen
@@ -18,6 +21,29 @@ class EnvCheckSettings:
 
 
 _DEFAULTS: Final = EnvCheckSettings()
+
+
+def _names(
+    instance: object, attribute: attrs.Attribute[tuple[str, ...]], value: tuple[str, ...]
+) -> None:
+    if not all(value):
+        raise ValueError(f"{attribute.name}: an executable name cannot be empty")
+
+
+@attrs.frozen
+class ExecutablesConfig:
+    """``[stages."env-check::executables".config]``: the programs to look up on PATH."""
+
+    required: tuple[str, ...] = attrs.field(default=DEFAULT_REQUIRED, validator=_names)
+
+
+@attrs.frozen
+class ReportConfig:
+    """``[stages."env-check::report".config]``: what "ready" needs."""
+
+    min_memory_gib: float = attrs.field(
+        default=DEFAULT_MIN_MEMORY_GIB, validator=attrs.validators.ge(0)
+    )
 
 
 def settings_of(host: object) -> EnvCheckSettings:

@@ -17,7 +17,7 @@ from gini_env_check.devices import (
     read_iommu,
     read_kvm,
 )
-from gini_env_check.executables import ExecutablesFacts, find_executables, required_executables
+from gini_env_check.executables import ExecutablesFacts, find_executables
 from gini_env_check.facts import ROOT, Unknown, unknown
 from gini_env_check.memory import (
     MEMINFO,
@@ -36,8 +36,8 @@ from gini_env_check.os_release import (
     OsReleaseFacts,
     read_os_release,
 )
-from gini_env_check.settings import NotReady, settings_of
-from gini_env_check.verdict import CHECKS, Verdict, decide, min_memory_gib
+from gini_env_check.settings import ExecutablesConfig, NotReady, ReportConfig, settings_of
+from gini_env_check.verdict import CHECKS, Verdict, decide
 from gini_host import Stage, StageContext, stage
 
 __all__ = ["PLUGIN_NAME", "STAGES"]
@@ -138,25 +138,28 @@ def _describe_network(ctx: StageContext) -> str:
     return f"would list bridges in {NET_CLASS}/*/bridge and read {IP_FORWARD}"
 
 
-@stage(name="executables", tags=_TAGS)
+@stage(name="executables", tags=_TAGS, config=ExecutablesConfig)
 def executables_stage(ctx: StageContext) -> ExecutablesFacts:
     """Look up the required programs (QEMU by default) on PATH."""
-    return find_executables(required_executables(ctx.config))
+    config: ExecutablesConfig = ctx.config
+    return find_executables(config.required)
 
 
 @executables_stage.dry_run
 def _describe_executables(ctx: StageContext) -> str:
-    return f"would look up {', '.join(required_executables(ctx.config))} on PATH"
+    config: ExecutablesConfig = ctx.config
+    return f"would look up {', '.join(config.required)} on PATH"
 
 
-@stage(name="report", requires=CHECKS, tags=_TAGS)
+@stage(name="report", requires=CHECKS, tags=_TAGS, config=ReportConfig)
 def report_stage(ctx: StageContext) -> Verdict:
     """Combine the environment facts into a ready / not ready verdict.
 
     With ``[plugin.env-check] strict = true`` a "not ready" verdict fails the stage: the
     error says ``not ready: <reasons>`` and the exception keeps the verdict.
     """
-    minimum = min_memory_gib(ctx.config)
+    config: ReportConfig = ctx.config
+    minimum = config.min_memory_gib
     facts: dict[str, object] = {}
     for name in CHECKS:
         stage_id = f"{PLUGIN_NAME}::{name}"
@@ -176,7 +179,7 @@ def report_stage(ctx: StageContext) -> Verdict:
 def _describe_report(ctx: StageContext) -> str:
     return (
         f"would combine the results of {', '.join(CHECKS)} into a ready / not ready verdict "
-        f"(minimum memory {min_memory_gib(ctx.config):g} GiB)"
+        f"(minimum memory {ctx.config.min_memory_gib:g} GiB)"
     )
 
 

@@ -18,7 +18,7 @@ from gini_env_check.memory import HugepagesFacts, MemoryFacts, SwapFacts
 from gini_env_check.network import NetworkFacts
 from gini_env_check.os_release import OsReleaseFacts
 
-__all__ = ["CHECKS", "DEFAULT_MIN_MEMORY_GIB", "Verdict", "decide", "min_memory_gib"]
+__all__ = ["CHECKS", "DEFAULT_MIN_MEMORY_GIB", "Verdict", "decide"]
 
 #: The fact-gathering stages the report combines, in report order.
 CHECKS: Final = (
@@ -34,7 +34,6 @@ CHECKS: Final = (
 )
 DEFAULT_MIN_MEMORY_GIB: Final = 2.0
 _GIB: Final = 1024**3
-_CONFIG_KEY: Final = 'stages."env-check::report".config.min_memory_gib'
 
 
 class Verdict(TypedDict):
@@ -57,15 +56,6 @@ class _Assessment(NamedTuple):
     summary: str
     blocking: list[str]
     advisory: list[str]
-
-
-def min_memory_gib(config: Mapping[str, object]) -> float:
-    """The report's ``min_memory_gib`` setting, validated; a bad value names the key."""
-    value = config.get("min_memory_gib", DEFAULT_MIN_MEMORY_GIB)
-    # bool is an int subclass; "min_memory_gib = true" is a typo, not one GiB.
-    if isinstance(value, bool) or not isinstance(value, int | float) or value < 0:
-        raise ValueError(f"{_CONFIG_KEY}: expected a number of GiB >= 0, got {value!r}")
-    return float(value)
 
 
 def _show(value: object, suffix: str = "") -> str:

@@ -14,7 +14,7 @@ from gini_env_check.plugin import PIPELINE_DESCRIPTION
 from gini_env_check.stages import STAGES
 from gini_env_check.verdict import CHECKS
 
-from gini_host import Host, StageStatus
+from gini_host import Host, StageStatus, UsageError
 from gini_host.stages import RunState
 from gini_host.testing import (
     CliInvoker,
@@ -122,18 +122,19 @@ def test_dry_run_describes_what_each_stage_would_read(host: Host) -> None:
     assert "minimum memory 2 GiB" in result["env-check::report"].value
 
 
-def test_bad_stage_config_fails_the_stage_naming_the_key(make_host: HostFactory) -> None:
-    """A bad [stages."env-check::executables".config] fails that stage with the key in the
-    message; the report, which needs it, is skipped and the other facts are kept."""
+def test_bad_stage_config_is_refused_before_the_run_naming_the_key(
+    make_host: HostFactory,
+) -> None:
+    """A bad [stages."env-check::executables".config] is bad input, found when the plan is
+    built (the stage's schema), before any stage runs: the key and the expected type named."""
     config = '[stages."env-check::executables".config]\nrequired = "qemu-img"\n'
     host = make_host(enable=["env-check"], config=config)
-    result = run_pipeline(host, "env-check", keep_going=True)
-    expected = dict.fromkeys(ALL_STAGES, "succeeded")
-    expected.update({"env-check::executables": "failed", "env-check::report": "skipped"})
-    assert_statuses(result, expected)
-    error = result["env-check::executables"].error
-    assert error is not None
-    assert "config.required" in error.message
+    with pytest.raises(UsageError) as caught:
+        run_pipeline(host, "env-check")
+    assert str(caught.value) == (
+        '<string>: stages."env-check::executables".config.required: expected an array of '
+        "strings, got a string ('qemu-img')"
+    )
 
 
 NOT_READY = '[stages."env-check::executables".config]\nrequired = ["no-such-program-xyz"]\n'

@@ -5,7 +5,11 @@ from typing import Any
 
 import pytest
 from gini_env_check.facts import unknown
-from gini_env_check.verdict import CHECKS, decide, min_memory_gib
+from gini_env_check.settings import ReportConfig
+from gini_env_check.verdict import CHECKS, decide
+
+from gini_host import UsageError
+from gini_host.stages.schema import structure
 
 GIB = 1024**3
 
@@ -171,8 +175,8 @@ def test_missing_or_malformed_results_are_warnings() -> None:
 
 def test_min_memory_gib_default_and_validation() -> None:
     """min_memory_gib defaults to 2; a non-number or negative value names the key."""
-    assert min_memory_gib({}) == 2.0
-    assert min_memory_gib({"min_memory_gib": 0.5}) == 0.5
+    assert ReportConfig().min_memory_gib == 2.0
+    assert structure(ReportConfig, {"min_memory_gib": 1}, source="t", path="p").min_memory_gib == 1.0
     for bad in ("2", True, -1):
-        with pytest.raises(ValueError, match=r"env-check::report.*min_memory_gib"):
-            min_memory_gib({"min_memory_gib": bad})
+        with pytest.raises(UsageError, match=r"p.*min_memory_gib|'min_memory_gib' must be >= 0"):
+            structure(ReportConfig, {"min_memory_gib": bad}, source="t", path="p")
