@@ -331,10 +331,15 @@ def test_keyboard_interrupt_while_loop_waits(manager: StageManager) -> None:
 
 
 def returns_when_cancelled(ctx: StageContext) -> str:
-    Path(ctx.config["marker"]).write_text("running")
-    # In-process the cancel sets ctx.cancelled and the body returns; in a worker process or on
-    # a Dask worker the host stops waiting for it. Either way it ends cancelled.
-    ctx.cancelled.wait(5)
+    marker = Path(ctx.config["marker"])
+    marker.write_text("running")
+    # In-process the cancel sets ctx.cancelled; in a worker process or on a Dask worker the
+    # body cannot see it, so the test also leaves a file, and the body returns rather than
+    # keep a shared worker busy for later tests. Either way the stage ends cancelled.
+    stop = marker.with_name(marker.name + ".cancelled")
+    deadline = time.monotonic() + 10
+    while not (ctx.cancelled.wait(0.01) or stop.exists()) and time.monotonic() < deadline:
+        pass
     return "stopped early"
 
 
@@ -363,6 +368,7 @@ def _run_cancelled_once_marked(
             os.kill(os.getpid(), signal.SIGUSR1)
         else:
             control.cancel("operator said stop")
+        marker.with_name(marker.name + ".cancelled").write_text("")  # for bodies elsewhere
 
     canceller = threading.Thread(target=cancel)
     canceller.start()
