@@ -42,7 +42,7 @@ version = "0.1.0"
 description = "gini-host plugin $name"
 readme = "README.md"
 requires-python = ">=3.11"
-dependencies = ["$requirement"]
+dependencies = ["$requirement", "attrs>=23.1"]
 
 [project.optional-dependencies]
 test = ["pytest>=8"]
@@ -94,16 +94,27 @@ from __future__ import annotations
 import shutil
 from typing import Any
 
+import attrs
+
 from gini_host import Host, PipelineSpec, Stage, StageContext, hookimpl, stage
 
 PLUGIN = "$name"
 
 
-@stage(tags=["$name"])
+@attrs.frozen
+class GatherConfig:
+    """[stages."$name::gather".config]: checked by the host before the run (exit 2 naming
+    the key when a value has the wrong type); the defaults are what an absent key means."""
+
+    greeting: str = "hello"
+
+
+@stage(tags=["$name"], config=GatherConfig)
 def gather(ctx: StageContext) -> dict[str, Any]:
     """Gather what the report needs (replace with the plugin's real work)."""
+    config: GatherConfig = ctx.config
     ctx.log.info("gathering")
-    return {"greeting": ctx.config.get("greeting", "hello")}
+    return {"greeting": config.greeting}
 
 
 @gather.dry_run
@@ -147,6 +158,7 @@ import shutil
 
 import pytest
 
+from gini_host import UsageError
 from gini_host.testing import HostFactory, assert_statuses, check_plugin, run_pipeline
 from $module import plugin
 
@@ -165,10 +177,18 @@ def test_pipeline_runs_from_the_installed_entry_point(make_host: HostFactory) ->
 
 
 def test_stage_config_reaches_the_stage(make_host: HostFactory) -> None:
-    """[stages."$name::gather".config] is the gather stage's ctx.config."""
+    """[stages."$name::gather".config] is the gather stage's ctx.config, typed."""
     config = {"stages": {"$name::gather": {"config": {"greeting": "hi"}}}}
     host = make_host(enable=["$name"], config=config)
     assert run_pipeline(host, "$name")["$name::report"].value == "hi from $name"
+
+
+def test_a_wrong_config_type_is_refused_before_the_run(make_host: HostFactory) -> None:
+    """A greeting that is no string: bad input naming the key, and no stage runs."""
+    config = {"stages": {"$name::gather": {"config": {"greeting": 3}}}}
+    host = make_host(enable=["$name"], config=config)
+    with pytest.raises(UsageError, match="config.greeting: expected a string"):
+        run_pipeline(host, "$name")
 
 
 def test_dry_run_describes_without_running(make_host: HostFactory) -> None:

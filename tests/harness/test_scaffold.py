@@ -27,7 +27,9 @@ def test_scaffold_writes_a_complete_project(tmp_path):
     ]
     project = tomllib.loads((root / "pyproject.toml").read_text())["project"]
     assert project["name"] == "gini-disk-check"
-    assert project["dependencies"] == [host_requirement()] == ["gini-host>=0.1,<1"]
+    # attrs: the plugin declares its stage config's schema with it.
+    assert project["dependencies"] == [host_requirement(), "attrs>=23.1"]
+    assert host_requirement() == "gini-host>=0.1,<1"
     assert project["entry-points"]["gini_host.plugins"] == {"disk-check": "gini_disk_check.plugin"}
     test_source = (root / "tests/test_disk_check.py").read_text()
     for helper in ("make_host", "run_pipeline", "assert_statuses", "check_plugin"):
@@ -91,4 +93,4 @@ def test_scaffolded_project_passes_its_own_tests_after_pip_install(tmp_path):
         check=False,
     )
     assert tests.returncode == 0, tests.stdout + tests.stderr
-    assert "6 passed" in tests.stdout
+    assert "7 passed" in tests.stdout
