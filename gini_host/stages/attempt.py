@@ -163,7 +163,7 @@ def _succeeded(
     )
 
 
-def _returned(
+def _stopped_early(
     stage: Stage,
     ctx: StageContext,
     control: RunControl | None,
@@ -173,15 +173,15 @@ def _returned(
     clock: float,
     count: int,
 ) -> StageResult:
-    """A body that returned: ``succeeded``, unless it was asked to stop before it returned
-    (:meth:`_Attempts.stopped_early`). One attribute read when it was not."""
-    if ctx.cancel_requested:
-        if policy is None:
-            policy = _Attempts(stage, ctx, control, stage.retries, started, clock)
-        return policy.stopped_early(value, count)
-    if policy is not None:
-        return policy.succeeded(value, count)
-    return _succeeded(stage, ctx, value, started, clock, count)
+    """A body that returned after the run was cancelled: :meth:`_Attempts.stopped_early`.
+
+    The runners ask ``control.reason`` inline (two attribute reads, no call: the engine's
+    no-op stage costs ~4 us, and a helper call per stage cost 2-3% of it); a timeout never
+    returns a value (its attempt raised), so the run's cancel reason says it all.
+    """
+    if policy is None:
+        policy = _Attempts(stage, ctx, control, stage.retries, started, clock)
+    return policy.stopped_early(value, count)
 
 
 @final
@@ -372,7 +372,11 @@ def run_stage(
                 return policy.interrupted_waiting(interrupt, exc)
             policy.attempt_at = time.time()
             continue
-        return _returned(stage, ctx, control, policy, value, started, clock, count)
+        if control is not None and control.reason is not None:
+            return _stopped_early(stage, ctx, control, policy, value, started, clock, count)
+        if policy is not None:
+            return policy.succeeded(value, count)
+        return _succeeded(stage, ctx, value, started, clock, count)
 
 
 async def run_stage_async(
@@ -409,7 +413,11 @@ async def run_stage_async(
                     return policy.cancelled_waiting(exc)
             policy.attempt_at = time.time()
             continue
-        return _returned(stage, ctx, control, policy, value, started, clock, count)
+        if control is not None and control.reason is not None:
+            return _stopped_early(stage, ctx, control, policy, value, started, clock, count)
+        if policy is not None:
+            return policy.succeeded(value, count)
+        return _succeeded(stage, ctx, value, started, clock, count)
 
 
 def describe_stage(

@@ -185,15 +185,6 @@ class RunState:
         self.cancelled = threading.Event()
 
 
-def _read_only(config: object) -> Any:
-    """A mapping as a read-only copy (empty for None); a typed config object as it is."""
-    if config is None:
-        return _EMPTY
-    if isinstance(config, Mapping):
-        return MappingProxyType(dict(config)) if config else _EMPTY
-    return config
-
-
 class StageContext:
     """The one argument of a stage function.
 
@@ -214,7 +205,13 @@ class StageContext:
         self.worker: str | None = None
         #: The stage's config table (read-only), or an instance of the stage's config schema
         #: (``@stage(config=Settings)``), which the host checked and defaulted before the run.
-        self.config: Any = _read_only(config)
+        # Inline, not a helper: this runs once per stage on the engine's hot path.
+        if not config:
+            self.config: Any = _EMPTY
+        elif isinstance(config, Mapping):
+            self.config = MappingProxyType(dict(config))
+        else:
+            self.config = config
         self._run = run
         self._log: Logger | None = None
         self._cancelled: threading.Event | None = None
@@ -262,13 +259,6 @@ class StageContext:
                         event.set()
                     self._cancelled = event
         return event
-
-    @property
-    def cancel_requested(self) -> bool:
-        """Whether this stage was asked to stop (run cancelled, or its timeout passed); unlike
-        ``cancelled.is_set()`` it creates no event, so the host can ask after every stage."""
-        event = self._cancelled
-        return (event is not None and event.is_set()) or self._run.cancelled.is_set()
 
     def next_attempt(self) -> StageContext:
         """A context for a retry after a timeout: same stage, run and config, not cancelled."""

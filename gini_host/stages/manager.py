@@ -239,10 +239,8 @@ class StageManager:
             strategy = strategy_for(executor, max_workers)
         except KeyError as exc:
             raise UsageError(exc.args[0]) from None
-        configs = dict(stage_config or {})
-        if any(stage.config is not None for stage in pipeline.stages.values()):
-            # Declared schemas are checked before the run, however it was started.
-            configs = structure_configs(pipeline.stages.values(), configs)
+        # Declared schemas are checked before the run, however it was started.
+        configs = structure_configs(pipeline.stages.values(), stage_config or {})
         options = RunOptions(
             keep_going=keep_going,
             dry_run=dry_run,
