@@ -289,6 +289,8 @@ class Host:
                 self._plugin_configs[info.name] = self._typed_plugin_config(info)
             except SchemaError as exc:  # the plugin's own schema broke, not the operator's table
                 self.plugins.fail(info, PluginStatus.FAILED, str(exc))
+            except PluginHookError as exc:  # it hung past hook_timeout, or raised past the guard
+                self.plugins.fail(info, PluginStatus.FAILED, exc.detail)
         return list(
             self.plugins.each_active(
                 "gini_configure",
@@ -313,7 +315,16 @@ class Host:
         from gini_host.stages.schema import structure
 
         source = self.config.source or "<config>"
-        return structure(schema, table, source=source, path=f"plugin.{quote_key(info.name)}")
+        path = f"plugin.{quote_key(info.name)}"
+        try:
+            # The schema is plugin code (its validators may hang or print): run it as such.
+            return self.plugins.run(
+                info, "config schema", lambda: structure(schema, table, source=source, path=path)
+            )
+        except PluginHookError as exc:
+            if isinstance(exc.__cause__, ConfigError | SchemaError):
+                raise exc.__cause__ from None  # the operator's table (exit 2), or the schema
+            raise
 
     def _check_plugin_tables(self) -> None:
         """A ``[plugin.X]`` table naming no discovered plugin is a typo until shown otherwise."""

@@ -4,6 +4,7 @@ anything runs; configure before preflight; unknown plugin tables."""
 from __future__ import annotations
 
 import logging
+import threading
 from typing import Any
 
 import attrs
@@ -329,3 +330,39 @@ def test_a_boot_without_tables_does_not_import_cattrs() -> None:
         [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=60
     )
     assert done.stdout.strip() == "False", done.stderr
+
+
+RELEASE = threading.Event()
+
+
+def _hangs(instance: object, attribute: object, value: object) -> None:
+    RELEASE.wait(30)
+
+
+@attrs.frozen
+class Hanging:
+    """A schema whose validator blocks: plugin code, run under the boot's time limit."""
+
+    level: int = attrs.field(default=0, validator=_hangs)
+
+
+def test_a_schema_that_hangs_fails_its_plugin_at_the_time_limit(make_host: HostFactory) -> None:
+    """hook_timeout covers a plugin's schema too: the plugin fails, the host boots."""
+
+    class Slow:
+        gini_name = "slow"
+
+        @hookimpl
+        def gini_manifest(self) -> PluginManifest:
+            return PluginManifest(config=Hanging)
+
+    try:
+        host = make_host(
+            Slow(), Typed(), config="[plugins]\nhook_timeout = 0.2\n[plugin.slow]\nlevel = 1\n"
+        )
+        info = host.plugin("slow")
+        assert info.status.value == "failed"
+        assert info.reason is not None and "config schema timed out" in info.reason
+        assert host.plugin("typed").active
+    finally:
+        RELEASE.set()  # the abandoned validator returns
