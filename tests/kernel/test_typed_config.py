@@ -4,7 +4,6 @@ anything runs; configure before preflight; unknown plugin tables."""
 from __future__ import annotations
 
 import logging
-import threading
 from typing import Any
 
 import attrs
@@ -332,37 +331,45 @@ def test_a_boot_without_tables_does_not_import_cattrs() -> None:
     assert done.stdout.strip() == "False", done.stderr
 
 
-RELEASE = threading.Event()
+def test_a_schema_that_hangs_fails_its_plugin_at_the_time_limit() -> None:
+    """hook_timeout covers a plugin's schema too: the plugin fails, the host boots. In a
+    subprocess: an abandoned call keeps the process's stdout guard for good."""
+    import subprocess
+    import sys
+    import textwrap
 
+    code = textwrap.dedent(
+        """
+        import threading
+        import attrs
+        from gini_host import Host, PluginManifest, hookimpl
 
-def _hangs(instance: object, attribute: object, value: object) -> None:
-    RELEASE.wait(30)
+        def hangs(instance, attribute, value):
+            threading.Event().wait(60)
 
+        @attrs.frozen
+        class Hanging:
+            level: int = attrs.field(default=0, validator=hangs)
 
-@attrs.frozen
-class Hanging:
-    """A schema whose validator blocks: plugin code, run under the boot's time limit."""
+        class Slow:
+            gini_name = "slow"
 
-    level: int = attrs.field(default=0, validator=_hangs)
+            @hookimpl
+            def gini_manifest(self):
+                return PluginManifest(config=Hanging)
 
+        class Fine:
+            gini_name = "fine"
 
-def test_a_schema_that_hangs_fails_its_plugin_at_the_time_limit(make_host: HostFactory) -> None:
-    """hook_timeout covers a plugin's schema too: the plugin fails, the host boots."""
-
-    class Slow:
-        gini_name = "slow"
-
-        @hookimpl
-        def gini_manifest(self) -> PluginManifest:
-            return PluginManifest(config=Hanging)
-
-    try:
-        host = make_host(
-            Slow(), Typed(), config="[plugins]\nhook_timeout = 0.2\n[plugin.slow]\nlevel = 1\n"
-        )
-        info = host.plugin("slow")
-        assert info.status.value == "failed"
-        assert info.reason is not None and "config schema timed out" in info.reason
-        assert host.plugin("typed").active
-    finally:
-        RELEASE.set()  # the abandoned validator returns
+        config = "[plugins]\\nhook_timeout = 0.2\\n[plugin.slow]\\nlevel = 1\\n"
+        with Host([Slow(), Fine()], autoload=False, config=config) as host:
+            print(host.plugin("slow").status.value, host.plugin("fine").status.value)
+            print(host.plugin("slow").reason)
+        """
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=60
+    )
+    status, reason = done.stdout.splitlines()[:2]
+    assert status == "failed active", done.stderr
+    assert reason.startswith("config schema timed out after 0.2s"), reason
