@@ -31,6 +31,7 @@ __all__ = [
     "ResumeRefused",
     "PluginTimeoutError",
     "RunCancelled",
+    "SchedulerUnreachable",
     "SchemaError",
     "StageFailure",
     "StageTimeoutError",
@@ -276,6 +277,18 @@ class ExecutorError(UsageError):
         self.problems = tuple(problems)
         lines = "\n".join(f"  - {p}" for p in self.problems)
         super().__init__(f"the {executor} executor cannot run this plan:\n{lines}")
+
+
+class SchedulerUnreachable(ExecutorError):
+    """``--scheduler ADDRESS`` is not a Dask scheduler address, or nothing answered there
+    within the connect timeout: bad input, said in one line naming the address."""
+
+    def __init__(self, address: str, cause: str) -> None:
+        self.executor = "dask"
+        self.address = address
+        self.cause = cause
+        self.problems = (f"Dask scheduler {address!r}: {cause}",)
+        UsageError.__init__(self, self.problems[0])
 
 
 class BoundaryError(GiniHostError):

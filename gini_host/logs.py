@@ -28,6 +28,7 @@ __all__ = [
     "LEVELS",
     "add_console_sink",
     "color_enabled",
+    "console_level",
     "level_for",
     "logger",
     "remove_default_handler",
@@ -42,6 +43,8 @@ _END: Final = " {message}\n{exception}"
 #: Id of loguru's default stderr handler: 0 as loguru's import adds it, a new id once
 #: :func:`restore_default_handler` put it back, None once someone else removed it.
 _default_handler_id: int | None = 0
+#: The console sink the CLI added (:func:`add_console_sink`) and its level, while it is there.
+_console: tuple[int, str] | None = None
 
 
 @final
@@ -128,14 +131,29 @@ def restore_default_handler() -> None:
     _default_handler_id = logger.add(stream) if stream is not None else None
 
 
+def console_level() -> str | None:
+    """The level of the operator's console (the sink :func:`add_console_sink` added), or
+    None outside the command line. Log lines the host does not write itself (a Dask
+    cluster's workers) are held to it."""
+    return _console[1] if _console is not None else None
+
+
 def add_console_sink(verbosity: int = 0, *, json: bool = False) -> int:
     """Add the host's stderr sink (after :func:`remove_default_handler`); return its id."""
+    global _console
     level = level_for(verbosity)
     if json:
         # One JSON object per line (loguru's serialize): record, bound extra, exception.
-        return logger.add(
+        handler_id = logger.add(
             _write_stderr, level=level, serialize=True, diagnose=False, backtrace=False
         )
+    else:
+        handler_id = _add_human_sink(level)
+    _console = (handler_id, level)
+    return handler_id
+
+
+def _add_human_sink(level: str) -> int:
     return logger.add(
         _write_stderr,
         level=level,
@@ -148,7 +166,10 @@ def add_console_sink(verbosity: int = 0, *, json: bool = False) -> int:
 
 def remove_sink(handler_id: int | None) -> None:
     """Remove a sink if it is still there (a logging plugin may have removed it already)."""
+    global _console
     if handler_id is None:
         return
+    if _console is not None and _console[0] == handler_id:
+        _console = None
     with contextlib.suppress(ValueError):
         logger.remove(handler_id)

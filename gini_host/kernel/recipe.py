@@ -147,3 +147,15 @@ class HostRecipe:
             paths=self.paths,
         )
         return host.boot()
+
+
+if TYPE_CHECKING:
+    from gini_host.stages.executors import remote, worker
+
+    def _host_serves_workers(host: Host) -> remote.WorkerHost:
+        """mypy checks here that Host is what the remote executors expect of a host."""
+        return host
+
+    def _recipe_boots_workers(recipe: HostRecipe) -> worker.HostRecipe:
+        """mypy checks here that a recipe builds what the worker side expects."""
+        return recipe

@@ -17,7 +17,7 @@ import asyncio
 import threading
 import time
 from collections.abc import Callable
-from typing import Any, final
+from typing import Any, Protocol, final
 
 import attrs
 
@@ -31,6 +31,9 @@ from gini_host.stages.stage import Stage
 __all__ = [
     "DEFAULT_GRACE",
     "BodyCall",
+    "DeadlineWatch",
+    "EventLoopBlocked",
+    "LoopBlocked",
     "StageNotStopped",
     "call_body",
     "describe_stage",
@@ -68,6 +71,41 @@ class StageNotStopped(StageTimeoutError):
             f"{super().__str__()} and did not stop within {self.grace:g}s of being cancelled; "
             "not retried, it may still be running"
         )
+
+
+class EventLoopBlocked(StageNotStopped):
+    """A coroutine stage that kept the event loop blocked (``time.sleep``, a busy loop) past
+    its timeout and the grace period: the ``async`` executor interrupted it. Not retried:
+    the retry would block every other stage of the loop again."""
+
+    def __str__(self) -> str:
+        return (
+            f"stage {self.stage_id!r} timed out after {self.timeout:g}s while blocking the "
+            f"event loop, and was interrupted {self.grace:g}s later; not retried (a coroutine "
+            "stage must await, not block: use asyncio.sleep or asyncio.to_thread)"
+        )
+
+
+class LoopBlocked(BaseException):
+    """Raised into a coroutine stage that blocks the event loop past its deadline (by the
+    ``async`` executor's watchdog); the attempt then fails with :class:`EventLoopBlocked`."""
+
+    def __init__(self, grace: float) -> None:
+        super().__init__(grace)
+        self.grace = grace
+
+
+class DeadlineWatch(Protocol):
+    """Watches the deadlines of coroutine attempts from outside the event loop, to interrupt
+    one that blocks the loop (the ``async`` executor's watchdog)."""
+
+    def arm(self, deadline: float) -> object:
+        """The running task's attempt must end by ``deadline`` (``time.monotonic``)."""
+        ...
+
+    def disarm(self, token: object) -> None:
+        """The attempt armed as ``token`` ended."""
+        ...
 
 
 def call_body(stage: Stage, ctx: StageContext) -> Any:
@@ -332,6 +370,16 @@ class _Attempts:
         return self._logged(cancelled)
 
 
+def _log_retry(stage: Stage, count: int, exc: BaseException, delay: float) -> None:
+    """Say that attempt ``count`` failed and when the next one starts (DEBUG: the operator
+    sees retries with ``-v``; the final failure is the result's)."""
+    from gini_host.logs import logger  # the lazy logger: only a failing attempt imports it
+
+    logger.bind(stage=stage.id).debug(
+        "attempt {} failed ({}); retrying in {:g}s", count, type(exc).__name__, delay
+    )
+
+
 def run_stage(
     stage: Stage,
     ctx: StageContext,
@@ -365,6 +413,7 @@ def run_stage(
             if isinstance(verdict, StageResult):
                 return verdict
             ctx = policy.ctx
+            _log_retry(stage, count, exc, verdict)
             try:
                 if verdict and ctx.cancelled.wait(verdict):
                     return policy.cancelled_waiting(exc)
@@ -380,12 +429,17 @@ def run_stage(
 
 
 async def run_stage_async(
-    stage: Stage, ctx: StageContext, control: RunControl | None = None
+    stage: Stage,
+    ctx: StageContext,
+    control: RunControl | None = None,
+    watch: DeadlineWatch | None = None,
 ) -> StageResult:
     """:func:`run_stage` for a coroutine stage, as a task of a running event loop.
 
     The same retries and statuses, but a timeout is real task cancellation
     (``asyncio.timeout``), and cancelling the task (a cancelled run) cancels the stage.
+    A body that blocks the loop never reaches an ``await`` where it could be cancelled:
+    ``watch`` is told each attempt's deadline, to interrupt it from outside.
     """
     started = time.time()
     clock = time.perf_counter()
@@ -396,9 +450,18 @@ async def run_stage_async(
         try:
             if stage.timeout is None:
                 value = await _await_body(stage, ctx)
-            else:
+            elif watch is None:
                 value = await _await_with_timeout(stage, ctx, stage.timeout)
+            else:
+                token = watch.arm(time.monotonic() + stage.timeout)
+                try:
+                    value = await _await_with_timeout(stage, ctx, stage.timeout)
+                finally:
+                    watch.disarm(token)
         except BaseException as exc:
+            if isinstance(exc, LoopBlocked):
+                ctx.cancel()
+                exc = EventLoopBlocked(stage.id, stage.timeout or 0.0, exc.grace)
             if policy is None:
                 policy = _Attempts(stage, ctx, control, stage.retries, started, clock)
             cancelled = isinstance(exc, asyncio.CancelledError) and _own_task_cancelled()
@@ -406,6 +469,7 @@ async def run_stage_async(
             if isinstance(verdict, StageResult):
                 return verdict
             ctx = policy.ctx
+            _log_retry(stage, count, exc, verdict)
             if verdict:
                 try:
                     await asyncio.sleep(verdict)

@@ -155,15 +155,21 @@ class _Loop:
 
     def run(self) -> PipelineResult:
         started_at, clock = time.time(), time.perf_counter()
-        try:
-            self.strategy.start(self.pipeline, self.run_state)
-        except BaseException:
-            self.strategy.close()
-            raise
+        # Attached before the strategy starts: a cancel while workers boot or a cluster is
+        # reached (a slow ``gini_plugin_init`` in every worker) stops the wait at once.
         self.control.attach(self.run_state, self.strategy.wake)
         try:
+            self.strategy.start(self.pipeline, self.run_state)
+        except (RunInterrupted, KeyboardInterrupt) as exc:
+            # No stage started: every one ends ``cancelled`` below, and the run is returned.
+            self.control.cancel(ErrorInfo.message_of(exc))
+        except BaseException:
+            self.strategy.close()
+            self.control.detach()
+            raise
+        try:
             self.observers.pipeline_start(self.pipeline, self._info())
-            self._schedule_all()
+            self._schedule_all()  # cancelled already: every stage ends ``cancelled``
         except (RunInterrupted, KeyboardInterrupt) as exc:
             self.control.cancel(ErrorInfo.message_of(exc))
             self._drain_after_cancel()
@@ -377,4 +383,3 @@ class _Loop:
                 f"not started: run cancelled ({self.control.reason})",
             )
             self._record(StageResult.not_started(stage, *verdict))
-

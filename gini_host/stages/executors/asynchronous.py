@@ -7,9 +7,15 @@ cost little more than ``asyncio.gather`` (docs/performance.md, figure e), and on
 thread signal handlers run as usual: ``RunControl.interrupt`` wakes the event loop through
 its self-pipe, and the run's cancellation cancels the tasks.
 
-Sync stages run on worker threads beside the event loop, exactly as under ``threads`` (a lone
+Sync stages run on worker threads beside the event loop, on a
+:class:`~gini_host.stages.executors.threads.StageThreads` pool as under ``threads`` (a lone
 one runs inline). Timeouts of coroutine stages are real task cancellation
 (``asyncio.timeout``), see :func:`gini_host.stages.attempt.run_stage_async`.
+
+A coroutine that blocks the loop (``time.sleep``, CPU work) reaches no ``await`` where it
+could be cancelled. On the main thread, two things still reach it: a signal handler's
+``RunControl.interrupt`` (the loop runs "inline", like a sequential stage), and, past its
+timeout plus the grace period, the :class:`_Watchdog`.
 """
 
 from __future__ import annotations
@@ -18,13 +24,22 @@ import asyncio
 import contextlib
 import functools
 import os
+import signal
+import threading
 import time
-from typing import ClassVar
+from types import FrameType
+from typing import TYPE_CHECKING, Any, ClassVar, Final, final
 
-from gini_host.stages.attempt import run_stage_async
+from gini_host.stages.attempt import LoopBlocked, run_stage_async
+from gini_host.stages.control import RunInterrupted
 from gini_host.stages.executors.base import StageJob
-from gini_host.stages.executors.threads import ThreadStrategy
+from gini_host.stages.executors.threads import StageThreads
 from gini_host.stages.results import StageResult
+
+if TYPE_CHECKING:
+    from gini_host.stages.context import RunState
+    from gini_host.stages.control import RunControl
+    from gini_host.stages.pipeline import Pipeline
 
 __all__ = ["AsyncStrategy"]
 
@@ -34,12 +49,100 @@ DEFAULT_CAPACITY = 100_000
 _CLOSE_GRACE = 0.5
 
 
+#: The signal the watchdog sends the main thread to interrupt a coroutine that blocks the
+#: loop: the first real-time one (libc keeps those below it), never SIGINT/SIGTERM/SIGUSR*.
+_WATCHDOG_SIGNAL: Final = getattr(signal, "SIGRTMIN", None)
+#: How often the watchdog signals again while an overdue attempt still runs.
+_REFIRE: Final = 0.5
+
+
+@final
+class _Watchdog:
+    """Interrupts a coroutine stage that blocks the event loop past its deadline.
+
+    ``asyncio.timeout`` cancels a task at its next ``await``; a body that calls
+    ``time.sleep(20)`` or spins has none, so with ``timeout=1`` it used to succeed after 20 s
+    (issue 11). A thread holds the deadlines of running attempts; once one is ``grace``
+    seconds past and its attempt still runs, it signals the main thread, whose handler
+    raises :class:`~gini_host.stages.attempt.LoopBlocked` into that task if it is the one
+    running (the loop is blocked by it). Main thread only: Python runs handlers there.
+    """
+
+    def __init__(self, loop: asyncio.AbstractEventLoop, grace: float, signum: int) -> None:
+        self._loop = loop
+        self._grace = grace
+        self._signum = signum
+        self._armed: dict[object, tuple[float, asyncio.Task[Any] | None]] = {}
+        self._cond = threading.Condition()
+        self._overdue: asyncio.Task[Any] | None = None
+        self._closed = False
+        self._thread: threading.Thread | None = None
+        self._previous = signal.signal(signum, self._handle)
+
+    def arm(self, deadline: float) -> object:
+        token = object()
+        with self._cond:
+            self._armed[token] = (deadline + self._grace, asyncio.current_task())
+            if self._thread is None:
+                self._thread = threading.Thread(
+                    target=self._watch, name="gini-async-watchdog", daemon=True
+                )
+                self._thread.start()
+            self._cond.notify()
+        return token
+
+    def disarm(self, token: object) -> None:
+        with self._cond:
+            self._armed.pop(token, None)
+
+    def _watch(self) -> None:
+        main = threading.main_thread().ident
+        assert main is not None
+        with self._cond:
+            while not self._closed:
+                if not self._armed:
+                    self._cond.wait()
+                    continue
+                token, (due, task) = min(self._armed.items(), key=lambda item: item[1][0])
+                left = due - time.monotonic()
+                if left > 0:
+                    self._cond.wait(left)
+                    continue
+                # Again every half second until the attempt ends: a signal that lands just
+                # before a blocking call's system call does not interrupt that call, and a
+                # body may swallow the first LoopBlocked.
+                self._armed[token] = (due + _REFIRE, task)
+                self._overdue = task
+                signal.pthread_kill(main, self._signum)
+
+    def _handle(self, signum: int, frame: FrameType | None) -> None:
+        task, self._overdue = self._overdue, None
+        if task is not None and asyncio.current_task(self._loop) is task:
+            raise LoopBlocked(self._grace)
+        # Else the overdue task is not what runs: it awaits (and its timeout's cancellation
+        # is pending on the loop), so nothing blocks the loop.
+
+    def close(self) -> None:
+        with self._cond:
+            self._closed = True
+            self._cond.notify()
+        signal.signal(self._signum, self._previous)
+
+
 def _release(waiter: asyncio.Future[None]) -> None:
     if not waiter.done():
         waiter.set_result(None)
 
 
-class AsyncStrategy(ThreadStrategy):
+def _quiet_interrupts(loop: asyncio.AbstractEventLoop, context: dict[str, Any]) -> None:
+    """The loop's exception handler: an interrupt that hit a callback instead of a stage
+    (the run is cancelled anyway) is not an error to print."""
+    if isinstance(context.get("exception"), RunInterrupted | LoopBlocked):
+        return
+    loop.default_exception_handler(context)
+
+
+class AsyncStrategy:
     """Coroutine stages on one event loop driven from :meth:`wait`; sync stages on threads.
 
     ``max_workers`` caps the stages running at once (default: no practical cap); the sync
@@ -49,30 +152,47 @@ class AsyncStrategy(ThreadStrategy):
     name: ClassVar[str] = "async"
 
     def __init__(self, max_workers: int | None = None) -> None:
-        super().__init__(max_workers or DEFAULT_CAPACITY)
-        self._max_threads = min(self.capacity, 32, (os.cpu_count() or 1) + 4)
+        self.capacity = max(1, max_workers or DEFAULT_CAPACITY)
         self._loop = asyncio.new_event_loop()
+        threads = min(self.capacity, 32, (os.cpu_count() or 1) + 4)
+        self._threads = StageThreads(threads, self._deliver)
         #: Stage id -> its running task and job.
         self._tasks: dict[str, tuple[asyncio.Task[None], StageJob]] = {}
         self._results: list[StageResult] = []
         self._waiter: asyncio.Future[None] | None = None
         self._woken = False
+        #: The run's control and watchdog, from the first job: set when the loop runs on the
+        #: main thread, where a signal can interrupt a coroutine that blocks it.
+        self._control: RunControl | None = None
+        self._watchdog: _Watchdog | None = None
+
+    def start(self, pipeline: Pipeline, run: RunState) -> None:
+        pass
 
     def submit(self, job: StageJob, *, alone: bool) -> None:
         if job.stage.is_async and job.why is None:
+            if job.main and self._control is None:
+                self._on_main_thread(job)
             self._tasks[job.stage.id] = (self._loop.create_task(self._run_task(job)), job)
         elif alone or job.why is not None:
             self._results.append(job.inline())
         else:
-            self._dispatch(job)
+            self._threads.dispatch(job)
+
+    def _on_main_thread(self, job: StageJob) -> None:
+        """The loop runs on the main thread: signals may interrupt what blocks it."""
+        self._control = job.control
+        if _WATCHDOG_SIGNAL is not None:
+            self._watchdog = _Watchdog(self._loop, job.grace, _WATCHDOG_SIGNAL)
+        self._loop.set_exception_handler(_quiet_interrupts)
 
     async def _run_task(self, job: StageJob) -> None:
         # The task delivers its own result: a done callback per task would cost a loop
         # iteration's handle more per stage.
         try:
-            result = await run_stage_async(job.stage, job.ctx, job.control)
+            result = await run_stage_async(job.stage, job.ctx, job.control, self._watchdog)
         except BaseException as exc:
-            # run_stage_async gives every stage a result; as in ThreadStrategy._work, a job
+            # run_stage_async gives every stage a result; as in StageThreads._work, a job
             # must never vanish, whatever happens.
             result = StageResult.of_failure(job.stage, exc)
         del self._tasks[job.stage.id]
@@ -100,9 +220,17 @@ class AsyncStrategy(ThreadStrategy):
             loop = self._loop
             waiter = self._waiter = loop.create_future()
             timer = loop.call_later(timeout, _release, waiter) if timeout is not None else None
+            # While the loop runs on the main thread, a signal handler's ``interrupt`` raises
+            # into what runs: a coroutine that blocks the loop (``time.sleep``) is stopped at
+            # once instead of when it returns; an idle loop returns to the scheduling loop.
+            control = self._control
+            if control is not None:
+                control.enter_inline()
             try:
                 loop.run_until_complete(waiter)
             finally:
+                if control is not None:
+                    control.exit_inline()
                 self._waiter = None
                 if timer is not None:
                     timer.cancel()
@@ -127,7 +255,9 @@ class AsyncStrategy(ThreadStrategy):
             task.cancel()
 
     def close(self) -> None:
-        super().close()
+        self._threads.close()
+        if self._watchdog is not None:
+            self._watchdog.close()
         loop = self._loop
         if loop.is_closed():
             return
@@ -142,4 +272,3 @@ class AsyncStrategy(ThreadStrategy):
         finally:
             self._tasks.clear()
             loop.close()
-

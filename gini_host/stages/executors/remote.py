@@ -1,7 +1,9 @@
 """What crosses between the host process and a process that runs one of its stages: the
 protocol, and its host side (the worker side is :mod:`gini_host.stages.executors.worker`).
 
-Used by the ``processes`` and ``dask`` executors alike, through :class:`RemoteStrategy`. The
+Used by the ``processes`` and ``dask`` executors alike: each is a :class:`RemoteStrategy`
+holding its own :class:`Transport` (how workers are reached); everything else, from the plan
+checks to what crosses and how a reply becomes a value or an error, is here once. The
 rules (docs/operators.md):
 
 - **Stages are found, never pickled.** A worker boots its own host from the run's
@@ -22,28 +24,33 @@ rules (docs/operators.md):
 from __future__ import annotations
 
 import importlib
+import os
 import pickle
+import queue
 import sys
 import threading
-from collections.abc import Callable, Mapping
-from typing import TYPE_CHECKING, Any, final
+from collections.abc import Callable, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, ClassVar, Protocol, final
 
 import attrs
 
 from gini_host.errors import BoundaryError, ExecutorError
-from gini_host.stages.attempt import BodyCall
 from gini_host.stages.context import StageContext
-from gini_host.stages.executors.threads import ThreadStrategy
+from gini_host.stages.executors.threads import StageThreads, drain_queue
 from gini_host.stages.results import ErrorInfo
 from gini_host.stages.stage import Stage
 
 if TYPE_CHECKING:
     from gini_host.stages.context import RunState
+    from gini_host.stages.executors.base import StageJob
     from gini_host.stages.pipeline import Pipeline
+    from gini_host.stages.results import StageResult
 
 __all__ = [
+    "ActivePlugin",
     "CallBuilder",
     "Fingerprint",
+    "RemoteCall",
     "RemoteStrategy",
     "StageCall",
     "StageReply",
@@ -52,10 +59,46 @@ __all__ = [
     "function_ref",
     "host_boot",
     "plugin_mismatch",
+    "Transport",
+    "WorkerHost",
 ]
 
 #: The active plugins and their versions, in load order: what a worker must match.
 Fingerprint = tuple[tuple[str, str | None], ...]
+
+
+class ActivePlugin(Protocol):
+    """A plugin of the host, as the remote executors see it."""
+
+    @property
+    def name(self) -> str: ...
+
+    @property
+    def version(self) -> str | None: ...
+
+
+class WorkerRecipe(Protocol):
+    """What a worker boots its host from (the kernel's ``HostRecipe``)."""
+
+    @property
+    def fingerprint(self) -> Fingerprint: ...
+
+    def dumps(self) -> bytes: ...
+
+
+class WorkerHost(Protocol):
+    """What a remote executor needs of the host running the pipeline; the kernel's
+    :class:`~gini_host.kernel.host.Host` satisfies it. A protocol, because the engine imports
+    nothing from the kernel (docs/architecture.md)."""
+
+    def recipe(self) -> WorkerRecipe:
+        """How a worker boots an equal host; raises ExecutorError when it cannot."""
+        ...
+
+    def active_plugins(self) -> Sequence[ActivePlugin]:
+        """The plugins whose stages a worker's host registers too, in load order."""
+        ...
+
 
 TO_WORKER = "to the worker"
 TO_HOST = "back to the host"
@@ -105,7 +148,7 @@ def resolve_function(module: str, qualname: str) -> Callable[..., Any]:
     return target  # type: ignore[no-any-return]
 
 
-def host_boot(host: Any) -> tuple[bytes | None, tuple[tuple[str, str | None], ...]]:
+def host_boot(host: WorkerHost | None) -> tuple[bytes | None, Fingerprint]:
     """The pickled recipe a worker boots ``host`` from (None without a host), and the plugin
     fingerprint (names and versions) workers must match. Raises ExecutorError."""
     if host is None:
@@ -137,7 +180,7 @@ def plugin_mismatch(
     return f"{where} {'; '.join(parts) or 'loads the plugins in another order'}"
 
 
-def check_plan(pipeline: Pipeline, host: Any) -> list[str]:
+def check_plan(pipeline: Pipeline, host: WorkerHost | None) -> list[str]:
     """Why stages of ``pipeline`` could not be found in a worker (empty when all can).
 
     With a host, a stage is found by id when a plugin of the host registered it; otherwise
@@ -192,7 +235,7 @@ class StageReply:
 class CallBuilder:
     """Host side, one per run: builds each attempt's :class:`StageCall`, applies replies."""
 
-    def __init__(self, pipeline: Pipeline, host: Any) -> None:
+    def __init__(self, pipeline: Pipeline, host: WorkerHost | None) -> None:
         self.pipeline = pipeline
         self._found_by_id: set[str] = set()
         if host is not None:
@@ -376,36 +419,98 @@ def _rebuild_exception(reply: StageReply) -> BaseException:
     return exc
 
 
-class RemoteStrategy(ThreadStrategy):
-    """The ``threads`` strategy where each thread supervises a stage whose body runs in a
-    worker: every attempt is one exchange (:meth:`_attempt`), so retries, retry delays,
-    statuses, the failure policy and tag limits stay those of the one loop.
+class RemoteCall:
+    """One attempt of a stage in a worker: build the call, exchange it, apply the reply.
 
-    Subclasses say how to reach workers (:meth:`_connect`) and how one attempt is made there.
+    What a :class:`StageThreads` thread calls for each attempt (a
+    :data:`~gini_host.stages.attempt.BodyCall`). It holds the run's :class:`CallBuilder` and
+    the executor's transport, not the strategy: no reference cycle keeps a run alive.
     """
 
-    def __init__(self, max_workers: int | None = None) -> None:
-        super().__init__(max_workers)
-        self._calls: CallBuilder | None = None
+    __slots__ = ("calls", "transport")
+
+    def __init__(self, calls: CallBuilder, transport: Transport) -> None:
+        self.calls = calls
+        self.transport = transport
+
+    def __call__(self, stage: Stage, ctx: StageContext) -> Any:
+        payload = self.calls.build(stage, ctx)
+        reply = self.transport.exchange(payload, stage, ctx)
+        return self.calls.apply(reply, stage, ctx)
+
+
+class Transport(Protocol):
+    """How a remote executor reaches its workers: the one part ``processes`` and ``dask``
+    do differently. :class:`RemoteStrategy` does the rest."""
+
+    def connect(
+        self, pipeline: Pipeline, run: RunState, boot: bytes | None, fingerprint: Fingerprint
+    ) -> int | None:
+        """Reach workers booting ``boot`` for ``pipeline``; refuse with ExecutorError when
+        they cannot run it (in a dry run too: that is what a dry run checks), and raise
+        RunInterrupted when the run is cancelled meanwhile (``run.cancelled``). Returns how
+        many stages may run at once when the workers say it (None: the strategy's own)."""
+
+    def exchange(self, payload: bytes, stage: Stage, ctx: StageContext) -> bytes:
+        """One attempt: send ``payload``, return the reply; raise StageTimeoutError past
+        ``stage.timeout``, RunInterrupted once ``ctx.cancelled`` is set by the run, and
+        WorkerCrashed when the worker died."""
+
+    def wake(self) -> None:
+        """The run is being cancelled (any thread, or a signal handler): wake the waits of
+        cancelled stages now."""
+
+    def cancel(self) -> None:
+        """Stop every running attempt (their exchanges raise RunInterrupted)."""
+
+    def close(self) -> None:
+        """Release the workers (those the transport started)."""
+
+
+class RemoteStrategy:
+    """Stage bodies in workers reached through ``transport``, one supervising thread per
+    running stage: every attempt is one exchange (:class:`RemoteCall`), so retries, retry
+    delays, statuses, the failure policy and tag limits stay those of the one loop."""
+
+    name: ClassVar[str] = "remote"
+
+    def __init__(self, transport: Transport, max_workers: int | None = None) -> None:
+        self.transport = transport
+        self.capacity = max(1, max_workers or os.cpu_count() or 1)
+        self._wanted = max_workers
+        self._done: queue.SimpleQueue[object] = queue.SimpleQueue()
+        self._threads: StageThreads | None = None
+        self._call: RemoteCall | None = None
 
     def start(self, pipeline: Pipeline, run: RunState) -> None:
         problems = check_plan(pipeline, run.host)
         if problems:
             raise ExecutorError(self.name, problems)
-        if run.dry_run:
-            return  # describers run here: no worker is needed
-        self._connect(pipeline, *host_boot(run.host))
-        self._calls = CallBuilder(pipeline, run.host)
+        boot, fingerprint = host_boot(run.host)
+        offered = self.transport.connect(pipeline, run, boot, fingerprint)
+        if offered is not None and self._wanted is None:
+            self.capacity = max(1, offered)
+        self._call = RemoteCall(CallBuilder(pipeline, run.host), self.transport)
+        self._threads = StageThreads(self.capacity, self._done.put, self._call)
 
-    def _body_call(self) -> BodyCall:
-        return self._attempt
+    def submit(self, job: StageJob, *, alone: bool) -> None:
+        if alone or self._threads is None:
+            # A dry run describes here (``call`` is not used then).
+            self._done.put(job.inline(self._call))
+        else:
+            self._threads.dispatch(job)
 
-    def _connect(self, pipeline: Pipeline, boot: bytes | None, fingerprint: Fingerprint) -> None:
-        """Reach workers booting ``boot`` to run ``pipeline`` (refuse with ExecutorError when
-        they cannot)."""
-        raise NotImplementedError
+    def wait(self, timeout: float | None) -> list[StageResult]:
+        return drain_queue(self._done, timeout)
 
-    def _attempt(self, stage: Stage, ctx: StageContext) -> Any:
-        """One attempt of ``stage`` in a worker: its value, or raise what it raised."""
-        raise NotImplementedError
+    def wake(self) -> None:
+        self.transport.wake()
+        self._done.put(None)
 
+    def cancel(self) -> None:
+        self.transport.cancel()
+
+    def close(self) -> None:
+        if self._threads is not None:
+            self._threads.close()
+        self.transport.close()

@@ -7,13 +7,15 @@ executor's worker plugin each hold one :class:`WorkerSide`;
 
 from __future__ import annotations
 
+import contextlib
 import os
 import pickle
 import signal
 import threading
 import traceback
 from multiprocessing.connection import Connection
-from typing import Any, final
+from types import FrameType
+from typing import TYPE_CHECKING, Any, Protocol, final
 
 import attrs
 
@@ -24,6 +26,7 @@ from gini_host.stages.context import RunState, StageContext
 from gini_host.stages.executors.remote import (
     PICKLE_PROTOCOL,
     TO_WORKER,
+    ActivePlugin,
     StageCall,
     StageReply,
     describe_cause,
@@ -33,7 +36,12 @@ from gini_host.stages.executors.remote import (
 from gini_host.stages.results import ErrorInfo, safe_repr
 from gini_host.stages.stage import Stage
 
-__all__ = ["STOP", "WorkerSide", "process_main"]
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+
+    from gini_host.stages.manager import StageManager
+
+__all__ = ["STOP", "BootedHost", "HostRecipe", "WorkerSide", "WorkerTerminated", "process_main"]
 
 #: What the host sends a worker process to make it shut its host down and exit.
 STOP = b""
@@ -60,24 +68,29 @@ def process_main(conn: Connection, boot: bytes | None) -> None:
     It says ``("ready", fingerprint)`` or ``("boot-failed", traceback)`` once booted, then
     answers each call with ``("reply", bytes)``, forwarding log records as ``("log", ...)``.
     """
-    # The host decides what a Ctrl-C means (it terminates workers); a terminal's SIGINT,
-    # sent to the whole process group, must not kill a stage halfway.
+    # A process group of its own: what its stages start goes with it (the host ends the
+    # group). The host decides what a Ctrl-C means (it ends workers); a terminal's SIGINT
+    # must not kill a stage halfway.
+    with contextlib.suppress(OSError):
+        os.setpgid(0, 0)
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     # The worker inherited the host's stdout, which is the host's alone (``run --json``):
     # whatever reaches this process's descriptor 1 (a stage's print outside its label, a
     # subprocess it starts, a C extension) goes to stderr instead.
     os.dup2(2, 1)
+    terminated = _on_sigterm()
     lock = threading.Lock()
     logger.remove()  # boot logs repeat the host's own; stage logs are forwarded below
     try:
         side = WorkerSide(boot)
     except BaseException as exc:
-        conn.send(("boot-failed", "".join(traceback.format_exception(exc))))
+        with contextlib.suppress(OSError):
+            conn.send(("boot-failed", "".join(traceback.format_exception(exc))))
         return
-    conn.send(("ready", side.fingerprint))
-    logger.add(_log_sink(conn, lock), level=0, format="{message}")
     try:
-        while True:
+        conn.send(("ready", side.fingerprint))
+        logger.add(_log_sink(conn, lock), level=0, format="{message}")
+        while not terminated.is_set():
             try:
                 data = conn.recv_bytes()
             except (EOFError, OSError):
@@ -85,11 +98,36 @@ def process_main(conn: Connection, boot: bytes | None) -> None:
             if data == STOP:
                 break
             reply = side.run(data)
+            if terminated.is_set():
+                break  # the host gave this attempt up (a timeout, a cancel): no reply
             with lock:
                 conn.send(("reply", reply))
+    except WorkerTerminated:
+        pass
     finally:
         logger.remove()
+        # SIGTERM from now on only ends the shutdown hooks' grace early: the host SIGKILLs.
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
         side.shutdown()
+
+
+class WorkerTerminated(BaseException):
+    """Raised into a worker's main thread by SIGTERM: the host ended the worker (a timeout,
+    a cancelled run, the end of the pool); what runs unwinds, then the host shuts down."""
+
+
+def _on_sigterm() -> threading.Event:
+    """Turn SIGTERM into :class:`WorkerTerminated` (once), and say that it came."""
+    terminated = threading.Event()
+
+    def handler(signum: int, frame: FrameType | None) -> None:
+        if terminated.is_set():
+            return  # already unwinding: a second raise could cut the shutdown hooks short
+        terminated.set()
+        raise WorkerTerminated()
+
+    signal.signal(signal.SIGTERM, handler)
+    return terminated
 
 
 class _SentResults(dict[str, Any]):
@@ -103,14 +141,31 @@ class _SentResults(dict[str, Any]):
         )
 
 
+class BootedHost(Protocol):
+    """The host a worker boots from the run's recipe, as the worker side uses it (the
+    kernel's ``Host`` satisfies it: the engine imports nothing from the kernel)."""
+
+    stage_manager: StageManager
+
+    def active_plugins(self) -> Sequence[ActivePlugin]: ...
+
+    def shutdown(self) -> object: ...
+
+
+class HostRecipe(Protocol):
+    """What the host sends to boot a worker's host (the kernel's ``HostRecipe``)."""
+
+    def build(self) -> BootedHost: ...
+
+
 @final
 class WorkerSide:
     """Worker side: the host booted from the recipe (once), and running calls against it."""
 
     def __init__(self, boot: bytes | None) -> None:
-        self.host: Any = None
+        self.host: BootedHost | None = None
         if boot is not None:
-            recipe = pickle.loads(boot)
+            recipe: HostRecipe = pickle.loads(boot)
             self.host = recipe.build()
         self._stages: dict[tuple[str, tuple[str, str] | None], Stage] = {}
 
