@@ -146,13 +146,19 @@ def run(argv: Sequence[str] | None = None) -> NoReturn:
     """Run the click group as the console script does (:func:`gini_host.cli.console.main`)."""
     try:
         result = cli.main(args=argv, prog_name=PROG_NAME, standalone_mode=False)
+        code = result if isinstance(result, int) else ExitCode.OK
     except click.ClickException as exc:
         exc.show()
-        sys.exit(exc.exit_code)
+        code = exc.exit_code
     except click.Abort:  # Ctrl-C before a command started
         click.echo("interrupted", err=True)
-        sys.exit(ExitCode.INTERRUPTED)
-    sys.exit(result if isinstance(result, int) else ExitCode.OK)
+        code = ExitCode.INTERRUPTED
+    from gini_host.cli import leftovers
+
+    if leftovers.leftover_threads():
+        # Named in a warning when the session closed; the interpreter would join them.
+        leftovers.exit_process(code)
+    sys.exit(code)
 
 
 for _command in (

@@ -175,6 +175,7 @@ def run_command(
             except ObserverError as exc:
                 # Each plugin and hook that raised was named as it happened; the run is whole.
                 observers_failed, result = exc, exc.result
+        session.ran_stages = tuple(result)
         if as_json:
             output.emit_json(output.run_json(result, targets, labels.get("resumed_from")))
         else:

@@ -8,6 +8,7 @@ plugins add use :func:`current_host`. The kernel is imported only when a host is
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, NamedTuple
 
@@ -77,12 +78,17 @@ class CliSession:
         self.removed_default_handler = False
         #: Commands plugins added through ``gini_add_commands``, by name.
         self.plugin_commands: dict[str, click.Command] = {}
+        #: Ids of the stages the command ran (``run``), to name a leftover thread's stage.
+        self.ran_stages: tuple[str, ...] = ()
+        #: Threads alive before the command started (not plugin leftovers).
+        self._threads_before: frozenset[threading.Thread] = frozenset()
 
     @property
     def verbose(self) -> bool:
         return self.options.verbosity > 0
 
     def start(self) -> None:
+        self._threads_before = frozenset(threading.enumerate())
         self.removed_default_handler = logs.remove_default_handler()
         self.log_handler_id = logs.add_console_sink(
             self.options.verbosity, json=self.options.log_json
@@ -198,12 +204,26 @@ class CliSession:
             if failed is not None:
                 for exc in failed.exceptions:
                     self.report_error(str(exc), exc)
+            self._warn_leftover_threads()
         finally:
             self.signals.restore()
             logs.remove_sink(self.log_handler_id)
             if self.removed_default_handler:
                 logs.restore_default_handler()
         return failed is None
+
+    def _warn_leftover_threads(self) -> None:
+        """Name the threads plugin code left running (the command line exits without them)."""
+        from gini_host.cli.leftovers import describe, leftover_threads
+
+        for thread in leftover_threads():
+            if thread in self._threads_before:
+                continue  # not this command's: an embedder's or a test runner's
+            logger.warning(
+                "{} is still running after the plugins shut down; gini-host exits without "
+                "waiting for it",
+                describe(thread, self.host, self.ran_stages),
+            )
 
 
 pass_session = click.make_pass_decorator(CliSession)
