@@ -13,7 +13,8 @@ from __future__ import annotations
 
 import functools
 import signal
-from collections.abc import Iterator
+import threading
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from types import FrameType
 from typing import Any
@@ -131,3 +132,18 @@ def sigusr1() -> Iterator[list[RunControl]]:
         yield controls
     finally:
         signal.signal(signal.SIGUSR1, previous)
+
+
+@pytest.fixture
+def send_sigusr1() -> Callable[[], None]:
+    """Send SIGUSR1 to the main thread, where the run waits. Sent to the process instead, a
+    signal may be delivered to another thread (the session's Dask and pool threads make that
+    likely in a full run), and a main thread blocked in ``time.sleep`` then runs the handler
+    only when its sleep ends."""
+
+    def send() -> None:
+        main = threading.main_thread().ident
+        assert main is not None
+        signal.pthread_kill(main, signal.SIGUSR1)
+
+    return send

@@ -370,6 +370,22 @@ class _Attempts:
         return self._logged(cancelled)
 
 
+def _wait_cancelled(ctx: StageContext, delay: float) -> bool:
+    """Wait up to ``delay`` seconds for ``ctx.cancelled``; True when it was set.
+
+    In slices of 0.1 s: on the main thread, a signal that lands just before a blocking
+    wait's system call does not interrupt that call (CPython runs the handler only once the
+    call returns), so a Ctrl-C during a 30 s retry delay could wait the whole delay.
+    """
+    deadline = time.monotonic() + delay
+    while True:
+        left = deadline - time.monotonic()
+        if left <= 0:
+            return False
+        if ctx.cancelled.wait(min(left, 0.1)):
+            return True
+
+
 def _log_retry(stage: Stage, count: int, exc: BaseException, delay: float) -> None:
     """Say that attempt ``count`` failed and when the next one starts (DEBUG: the operator
     sees retries with ``-v``; the final failure is the result's)."""
@@ -413,9 +429,9 @@ def run_stage(
             if isinstance(verdict, StageResult):
                 return verdict
             ctx = policy.ctx
-            _log_retry(stage, count, exc, verdict)
             try:
-                if verdict and ctx.cancelled.wait(verdict):
+                _log_retry(stage, count, exc, verdict)
+                if verdict and _wait_cancelled(ctx, verdict):
                     return policy.cancelled_waiting(exc)
             except _INTERRUPTS as interrupt:  # a signal on the main thread, mid-delay
                 return policy.interrupted_waiting(interrupt, exc)
@@ -469,12 +485,12 @@ async def run_stage_async(
             if isinstance(verdict, StageResult):
                 return verdict
             ctx = policy.ctx
-            _log_retry(stage, count, exc, verdict)
-            if verdict:
-                try:
+            try:
+                _log_retry(stage, count, exc, verdict)
+                if verdict:
                     await asyncio.sleep(verdict)
-                except asyncio.CancelledError:
-                    return policy.cancelled_waiting(exc)
+            except asyncio.CancelledError:
+                return policy.cancelled_waiting(exc)
             policy.attempt_at = time.time()
             continue
         if control is not None and control.reason is not None:

@@ -81,8 +81,13 @@ SLEEPER = """
     SETTINGS = {}
 
     def _nap(ctx):
-        Path(ctx.config["started"]).write_text(threading.current_thread().name, encoding="utf-8")
-        time.sleep(60)  # blocked: only an interrupt (or the grace period) ends it
+        started = Path(ctx.config["started"])
+        started.write_text(threading.current_thread().name, encoding="utf-8")
+        if ctx.cancelled.wait(60):
+            # Saw the cancel (the run is draining), and ignores it: only an interrupt (or
+            # the end of the grace period) ends the stage.
+            started.with_name(started.name + ".cancelled").write_text("", encoding="utf-8")
+            time.sleep(60)
         return "woke up"
 
     @stage

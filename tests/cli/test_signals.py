@@ -85,23 +85,41 @@ def test_sigterm_stops_stages_blocked_on_worker_threads(
     assert (tmp_path / "shutdown").read_text() == "shut down"
 
 
-def test_second_sigint_stops_waiting_at_once(
-    plugin_dist: PluginDists, gini_cli: CliInvoker, tmp_path: Path
-) -> None:
-    """A second SIGINT ends the grace period at once; shutdown hooks still run; exit 130."""
+def _interrupt(
+    plugin_dist: PluginDists, gini_cli: CliInvoker, tmp_path: Path, signals: int
+) -> float:
+    """Seconds from the first SIGINT to the exit of a run whose two stages ignore the cancel,
+    with a second SIGINT sent once both stages saw the first (``signals`` == 2)."""
+    for marker in tmp_path.glob("started-*"):
+        marker.unlink()
     proc = _start(
         plugin_dist, gini_cli, tmp_path, "run", "sleeper::nap", "sleeper::nap2", "-j", "2"
     )
-    _wait_for(proc, tmp_path / "started-nap", tmp_path / "started-nap2")
+    started = [tmp_path / "started-nap", tmp_path / "started-nap2"]
+    _wait_for(proc, *started)
     first = time.monotonic()
     proc.send_signal(signal.SIGINT)
-    time.sleep(0.2)
-    proc.send_signal(signal.SIGINT)
+    if signals == 2:
+        _wait_for(proc, *(p.with_name(p.name + ".cancelled") for p in started))
+        proc.send_signal(signal.SIGINT)
     done = proc.finish(timeout=30)
     elapsed = time.monotonic() - first
     assert done.exit_code == 130, done.stderr
-    assert elapsed < 1.9  # the grace period is 2 s
     assert (tmp_path / "shutdown").read_text() == "shut down"
+    return elapsed
+
+
+def test_second_sigint_stops_waiting_at_once(
+    plugin_dist: PluginDists, gini_cli: CliInvoker, tmp_path: Path
+) -> None:
+    """A second SIGINT ends the grace period at once; shutdown hooks still run; exit 130.
+
+    Compared with the same run given one SIGINT (which waits out the 2 s grace period), not
+    with a fixed bound: on a loaded machine both pay the same start and shutdown costs.
+    """
+    waited = _interrupt(plugin_dist, gini_cli, tmp_path, signals=1)
+    cut_short = _interrupt(plugin_dist, gini_cli, tmp_path, signals=2)
+    assert cut_short < waited - 1.0, (cut_short, waited)  # measured ~0.3 s against ~2.4 s
 
 
 def test_sigterm_during_boot_names_the_signal_runs_shutdown_and_exits_130(

@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
-import os
 import signal
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 from types import FrameType
 from typing import Any
 
 import pytest
+from loguru import logger
 
 from gini_host import (
     PipelineResult,
@@ -220,11 +221,12 @@ def test_keyboard_interrupt_in_stage_gives_result(manager: StageManager, executo
     assert [r.status for r in result.values()].count(StageStatus.CANCELLED) == 3
 
 
-def _signal_when(started: threading.Event) -> threading.Thread:
+def _signal_when(started: threading.Event, send_sigusr1: Callable[[], None]) -> threading.Thread:
     def send() -> None:
+        # The stage runs on the main thread from here: wherever the signal finds it in its
+        # body (before or in its blocking call), the interrupt is raised there.
         assert started.wait(10)
-        time.sleep(0.02)  # let the stage reach its blocking call
-        os.kill(os.getpid(), signal.SIGUSR1)
+        send_sigusr1()
 
     thread = threading.Thread(target=send)
     thread.start()
@@ -234,7 +236,10 @@ def _signal_when(started: threading.Event) -> threading.Thread:
 @pytest.mark.in_process
 @needs_sigusr1
 def test_signal_interrupts_stage_blocked_on_calling_thread(
-    manager: StageManager, executor: str, sigusr1: list[RunControl]
+    manager: StageManager,
+    executor: str,
+    sigusr1: list[RunControl],
+    send_sigusr1: Callable[[], None],
 ) -> None:
     """A signal handler calling interrupt() stops a stage sleeping on the calling thread."""
     started = threading.Event()
@@ -243,7 +248,11 @@ def test_signal_interrupts_stage_blocked_on_calling_thread(
     @stage
     def sleeper(ctx: StageContext) -> None:
         started.set()
-        time.sleep(10)
+        # Blocked, never looking at ctx.cancelled. Short sleeps, not one time.sleep(10): a
+        # signal that lands between started.set() and the sleep's system call would not
+        # interrupt that call (CPython checks for signals only once it returns).
+        for _ in range(1000):
+            time.sleep(0.01)
         finished.append("sleeper")
 
     @stage(requires="sleeper")
@@ -254,7 +263,7 @@ def test_signal_interrupts_stage_blocked_on_calling_thread(
     manager.register_stage(after)
     control = RunControl()
     sigusr1.append(control)
-    sender = _signal_when(started)
+    sender = _signal_when(started, send_sigusr1)
     began = time.monotonic()
     result = manager.execute_pipeline(
         manager.create_pipeline("p", ["after"]), executor=executor, control=control
@@ -270,7 +279,7 @@ def test_signal_interrupts_stage_blocked_on_calling_thread(
 
 @needs_sigusr1
 def test_signal_while_workers_run_cancels_them(
-    manager: StageManager, sigusr1: list[RunControl]
+    manager: StageManager, sigusr1: list[RunControl], send_sigusr1: Callable[[], None]
 ) -> None:
     """A signal while stages run on worker threads sets their ctx.cancelled; the run ends."""
     barrier = threading.Barrier(2)
@@ -285,7 +294,7 @@ def test_signal_while_workers_run_cancels_them(
     manager.register_stage(stage(name="w1")(worker))
     control = RunControl()
     sigusr1.append(control)
-    sender = _signal_when(started)
+    sender = _signal_when(started, send_sigusr1)
     result = manager.execute_pipeline(
         manager.create_pipeline("p", ["w0", "w1"]),
         executor="threads",
@@ -299,7 +308,9 @@ def test_signal_while_workers_run_cancels_them(
 
 
 @needs_sigusr1
-def test_keyboard_interrupt_while_loop_waits(manager: StageManager) -> None:
+def test_keyboard_interrupt_while_loop_waits(
+    manager: StageManager, send_sigusr1: Callable[[], None]
+) -> None:
     """KeyboardInterrupt reaching the loop while workers run cancels them and returns a result."""
     barrier = threading.Barrier(2)
     started = threading.Event()
@@ -317,7 +328,7 @@ def test_keyboard_interrupt_while_loop_waits(manager: StageManager) -> None:
     manager.register_stage(stage(name="after", requires=["w0", "w1"])(worker))
     previous = signal.signal(signal.SIGUSR1, raise_keyboard_interrupt)
     try:
-        sender = _signal_when(started)
+        sender = _signal_when(started, send_sigusr1)
         result = manager.execute_pipeline(
             manager.create_pipeline("p", ["after"]), executor="threads", max_workers=2
         )
@@ -348,24 +359,34 @@ def _run_cancelled_once_marked(
     stage_id: str,
     executor: Any,
     marker: Path,
+    send_sigusr1: Callable[[], None] | None = None,
     sigusr1: list[RunControl] | None = None,
 ) -> tuple[PipelineResult, float]:
-    """Run ``stage_id`` (its config names ``marker``) and cancel the run shortly after the
-    stage writes ``marker``: from another thread, or with SIGUSR1 when ``sigusr1`` (the
-    fixture routing it) is given. The result and the seconds the run took."""
+    """Run ``stage_id`` (its config names ``marker``) and cancel the run once the stage wrote
+    ``marker`` and, if it retries, once the host says it waits to retry: from another
+    thread, or with SIGUSR1 when ``sigusr1`` (the fixture routing it) is given. The result
+    and the seconds the run took."""
     control = RunControl()
-    signal_it = sigusr1 is not None
     if sigusr1 is not None:
         sigusr1.append(control)
+    retries = manager.get_stage(stage_id).retries > 0
+    retrying = threading.Event()
+    # The host's own word that the stage waits for its next attempt (wherever it ran).
+    sink = logger.add(
+        lambda message: retrying.set(),
+        level="DEBUG",
+        filter=lambda record: "retrying in" in record["message"],
+    )
 
     def cancel() -> None:
         deadline = time.monotonic() + 20
         while not marker.exists():
             assert time.monotonic() < deadline, "the stage never started"
             time.sleep(0.01)
-        time.sleep(0.1)  # into the wait (or the retry delay) now
-        if signal_it:
-            os.kill(os.getpid(), signal.SIGUSR1)
+        if retries:
+            assert retrying.wait(20), "the stage never waited to retry"
+        if send_sigusr1 is not None:
+            send_sigusr1()
         else:
             control.cancel("operator said stop")
         marker.with_name(marker.name + ".cancelled").write_text("")  # for bodies elsewhere
@@ -382,6 +403,7 @@ def _run_cancelled_once_marked(
         )
     finally:
         canceller.join()
+        logger.remove(sink)
     return result, time.monotonic() - began
 
 
@@ -411,14 +433,17 @@ def test_cancel_during_retry_delay_keeps_the_last_error(
     via: str,
     tmp_path: Path,
     sigusr1: list[RunControl],
+    send_sigusr1: Callable[[], None],
 ) -> None:
     """A stage cancelled while it waits to retry ends ``cancelled`` at once, not ``failed``,
     with its last error, on every executor: a cancel from another thread, or a signal that
     reaches the only running stage on the main thread (it used to say "interrupted while
     running" with no error there)."""
     manager.register_stage(stage(name="flaky", retries=1, retry_delay=30)(body))
-    routed = sigusr1 if via == "signal" else None
-    result, took = _run_cancelled_once_marked(manager, "flaky", executor, tmp_path / "failed", routed)
+    send = send_sigusr1 if via == "signal" else None
+    result, took = _run_cancelled_once_marked(
+        manager, "flaky", executor, tmp_path / "failed", send, sigusr1
+    )
     assert took < 15
     flaky = result["flaky"]
     assert flaky.status is StageStatus.CANCELLED

@@ -13,10 +13,13 @@ import pytest
 
 from gini_host import (
     PipelineResult,
+    Stage,
     StageContext,
     StageManager,
+    StageResult,
     StageStatus,
     UsageError,
+    hookimpl,
     stage,
 )
 from gini_host.stages import EXECUTORS
@@ -153,15 +156,21 @@ def test_fail_fast_starts_nothing_new(manager: StageManager, executor: str) -> N
 
 def test_fail_fast_lets_running_stages_finish(manager: StageManager) -> None:
     """Under threads, a stage already running when another fails still finishes and succeeds."""
-    failed = threading.Event()
+    recorded = threading.Event()
+
+    class Watcher:
+        @hookimpl
+        def gini_stage_finish(self, stage: Stage, result: StageResult) -> None:
+            if stage.id == "bad":  # called once the loop recorded the failure
+                recorded.set()
+
+    manager.plugin_manager.register(Watcher())
 
     def bad(ctx: StageContext) -> None:
-        failed.set()
         raise RuntimeError("bad")
 
     def slow(ctx: StageContext) -> str:
-        assert failed.wait(10)
-        time.sleep(0.05)  # the loop has recorded the failure by now, most likely
+        assert recorded.wait(10)
         return "finished"
 
     _add(manager, "slow", slow)

@@ -11,7 +11,7 @@ import pytest
 
 from gini_host import PipelineResult, StageContext, StageManager, StageResult, stage
 from gini_host.stages.executors.base import StageJob
-from gini_host.stages.executors.threads import ThreadStrategy
+from gini_host.stages.executors.threads import StageThreads
 
 
 class Abort(BaseException):
@@ -103,29 +103,29 @@ def test_base_exception_is_retried_like_any_failure(manager: StageManager, execu
     """A BaseException that fails an attempt uses the stage's retries, as an Exception does."""
     manager.register_stage(stage(name="bad", retries=2)(aborts))
     result = _within(
-        30, lambda: manager.execute_pipeline(manager.create_pipeline("p", ["bad"]), executor=executor)
+        30,
+        lambda: manager.execute_pipeline(manager.create_pipeline("p", ["bad"]), executor=executor),
     )
     assert result["bad"].status.value == "failed"
     assert result["bad"].attempts == 3
 
 
-class BrokenThreads(ThreadStrategy):
-    """A strategy whose worker threads fail to run their job (a bug of the strategy)."""
-
-    def _run_job(self, job: StageJob) -> StageResult:
-        raise Abort("the strategy broke")
+def _broken(self: StageThreads, job: StageJob) -> StageResult:
+    """A worker thread that fails to run its job (a bug of the executor)."""
+    raise Abort("the strategy broke")
 
 
-def test_a_job_never_vanishes_with_its_worker_thread(manager: StageManager) -> None:
+def test_a_job_never_vanishes_with_its_worker_thread(
+    manager: StageManager, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """A worker thread that cannot run its job still delivers a failed result for it."""
+    monkeypatch.setattr(StageThreads, "run_job", _broken)
     for name in ("a", "b", "c"):
         manager.register_stage(stage(name=name)(sibling))
     plan = manager.create_pipeline("p", ["a", "b", "c"])
     result = _within(
         30,
-        lambda: manager.execute_pipeline(
-            plan, executor=BrokenThreads, max_workers=3, keep_going=True
-        ),
+        lambda: manager.execute_pipeline(plan, executor="threads", max_workers=3, keep_going=True),
     )
     assert {r.status.value for r in result.values()} == {"failed"}
     assert all(r.error is not None and r.error.type == "Abort" for r in result.values())

@@ -13,7 +13,7 @@ import pytest
 
 from gini_host import StageContext, StageManager, stage
 from gini_host.errors import ExecutorError
-from gini_host.stages.executors import processes, remote
+from gini_host.stages.executors import process_pool, remote
 from gini_host.stages.executors.processes import ProcessStrategy, WorkerPool
 
 
@@ -75,7 +75,7 @@ def test_plugin_mismatch_refuses_the_run_once(monkeypatch: pytest.MonkeyPatch) -
 
 def test_boot_wait_has_a_deadline(monkeypatch: pytest.MonkeyPatch) -> None:
     """A worker that does not finish booting in time refuses the run, and is stopped."""
-    monkeypatch.setattr(processes, "BOOT_TIMEOUT", 1.0)
+    monkeypatch.setattr(process_pool, "BOOT_TIMEOUT", 1.0)
     began = time.monotonic()
     strategy, error = _run_three(monkeypatch, pickle.dumps(HangingRecipe()), ())
     assert time.monotonic() - began < 10

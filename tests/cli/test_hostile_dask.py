@@ -1,0 +1,62 @@
+"""The ``dask`` executor with careless input and chatty clusters: bad scheduler addresses are
+bad input, Dask's log lines keep to the operator's level, dry runs check the scheduler."""
+
+from __future__ import annotations
+
+import json
+import time
+
+import pytest
+
+from gini_host.testing import CliInvoker, PluginDists
+from tests.hostile.leftovers import QUIET, run_args
+
+pytest.importorskip("distributed")
+
+RUN = run_args("quiet", "quiet::hello", "dask")
+
+
+@pytest.mark.parametrize("dry_run", [False, True], ids=["run", "dry-run"])
+@pytest.mark.parametrize(
+    ("address", "why"),
+    [
+        ("notaurl", "not a scheduler address"),
+        ("tcp://127.0.0.1:1", "unreachable"),
+        ("foo://127.0.0.1:8786", "not a scheduler address"),
+    ],
+)
+def test_bad_scheduler_address_is_bad_input(
+    plugin_dist: PluginDists, gini_cli: CliInvoker, address: str, why: str, dry_run: bool
+) -> None:
+    """Exit 2 and one line naming the address, within the connect timeout (10 s), no
+    traceback. Before: a distributed traceback and exit 1, after a 30 s hang for a port where
+    nothing listens; a dry run did not try the address at all (exit 0)."""
+    plugin_dist("quiet", source=QUIET)
+    args = [*RUN, "--scheduler", address, *(["--dry-run"] if dry_run else [])]
+    began = time.monotonic()
+    done = gini_cli(*args, subprocess=True, timeout=60)
+    assert done.exit_code == 2, done.stderr
+    assert time.monotonic() - began < 25  # measured ~11 s for the unreachable port
+    lines = done.stderr.strip().splitlines()
+    assert len(lines) == 1, done.stderr
+    assert f"'{address}'" in lines[0]
+    assert why in lines[0]
+    assert done.stdout == ""
+
+
+@pytest.mark.parametrize(("quiet", "hidden"), [("-qq", ("WARNING", "INFO")), ("-q", ("INFO",))])
+def test_local_cluster_logs_keep_to_the_console_level(
+    plugin_dist: PluginDists, gini_cli: CliInvoker, quiet: str, hidden: tuple[str, ...]
+) -> None:
+    """With -q / -qq (and --json) no Dask line below the chosen level reaches stderr: not the
+    workers' DEBUG lines, not ``distributed`` INFO, not a nanny's warning under -qq."""
+    plugin_dist("quiet", source=QUIET)
+    done = gini_cli(quiet, *RUN, "--json", subprocess=True, timeout=120)
+    assert done.exit_code == 0, done.stderr
+    assert json.loads(done.stdout)["stages"]["quiet::hello"]["status"] == "succeeded"
+    noise = [
+        line
+        for line in done.stderr.splitlines()
+        if "DEBUG" in line or any(f" {level} " in line for level in hidden)
+    ]
+    assert noise == [], done.stderr
