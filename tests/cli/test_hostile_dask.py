@@ -9,7 +9,7 @@ import time
 import pytest
 
 from gini_host.testing import CliInvoker, PluginDists
-from tests.hostile.leftovers import QUIET, run_args
+from tests.hostile.leftovers import CHATTY, QUIET, run_args
 
 pytest.importorskip("distributed")
 
@@ -44,19 +44,27 @@ def test_bad_scheduler_address_is_bad_input(
     assert done.stdout == ""
 
 
-@pytest.mark.parametrize(("quiet", "hidden"), [("-qq", ("WARNING", "INFO")), ("-q", ("INFO",))])
+@pytest.mark.parametrize(
+    ("quiet", "hidden"), [("-qq", ("debug", "info", "warning")), ("-q", ("debug", "info"))]
+)
 def test_local_cluster_logs_keep_to_the_console_level(
     plugin_dist: PluginDists, gini_cli: CliInvoker, quiet: str, hidden: tuple[str, ...]
 ) -> None:
-    """With -q / -qq (and --json) no Dask line below the chosen level reaches stderr: not the
-    workers' DEBUG lines, not ``distributed`` INFO, not a nanny's warning under -qq."""
-    plugin_dist("quiet", source=QUIET)
-    done = gini_cli(quiet, *RUN, "--json", subprocess=True, timeout=120)
+    """With -q / -qq (and --json), no line below the chosen level reaches stderr from the
+    local cluster: not the workers' own (a stage's ctx.log, the booted host's DEBUG lines,
+    which went out at loguru's default DEBUG before), not Dask's INFO or a nanny's warning."""
+    plugin_dist("chatty", source=CHATTY)
+    args = run_args("chatty", "chatty::chat", "dask", "--json")
+    done = gini_cli(quiet, *args, subprocess=True, timeout=120)
     assert done.exit_code == 0, done.stderr
-    assert json.loads(done.stdout)["stages"]["quiet::hello"]["status"] == "succeeded"
+    assert json.loads(done.stdout)["stages"]["chatty::chat"]["status"] == "succeeded"
+    for level in hidden:
+        assert f"chatty {level} line" not in done.stderr, done.stderr
+    if "warning" not in hidden:
+        assert "chatty warning line" in done.stderr  # at the level: it does reach the console
     noise = [
         line
         for line in done.stderr.splitlines()
-        if "DEBUG" in line or any(f" {level} " in line for level in hidden)
+        if "DEBUG" in line or " INFO " in line or (quiet == "-qq" and "WARNING" in line)
     ]
     assert noise == [], done.stderr

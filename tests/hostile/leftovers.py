@@ -162,3 +162,17 @@ SPAWNER = _plugin(
     """,
     "spawn",
 )
+
+#: A stage that logs at every level (in a Dask worker, to the worker's stderr).
+CHATTY = _plugin(
+    """
+    @stage
+    def chat(ctx):
+        "Logs at every level."
+        ctx.log.debug("chatty debug line")
+        ctx.log.info("chatty info line")
+        ctx.log.warning("chatty warning line")
+        return "chatted"
+    """,
+    "chat",
+)
