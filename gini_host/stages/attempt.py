@@ -4,8 +4,9 @@ One retry policy, :class:`_Attempts`, says what every attempt's outcome means, f
 runner (:func:`run_stage`, on any thread, the body here or in a worker) and the async one
 (:func:`run_stage_async`, a task of the ``async`` executor's event loop) alike. It is also the
 one place that decides what an exception out of a stage body is: an interrupt
-(``KeyboardInterrupt``, :class:`~gini_host.stages.control.RunInterrupted`, the cancellation of
-the stage's own task) cancels, anything else, ``BaseException`` included (``SystemExit``, an
+(:class:`~gini_host.stages.control.RunInterrupted`, the cancellation of the stage's own task,
+a ``KeyboardInterrupt`` that a real signal caused) cancels, anything else, ``BaseException``
+included (``SystemExit``, a ``KeyboardInterrupt`` the body raised itself, an
 ``asyncio.CancelledError`` out of the body's own ``asyncio.run``, a library's own), fails the
 attempt. Before, those escaped the runner: a worker thread died with its job, and the run
 waited for it forever.
@@ -14,6 +15,7 @@ waited for it forever.
 from __future__ import annotations
 
 import asyncio
+import signal
 import threading
 import time
 from collections.abc import Callable
@@ -302,7 +304,7 @@ class _Attempts:
         """What attempt ``count`` raising ``exc`` means: a result, or the delay before the
         next attempt. ``own_task_cancelled``: the stage's task was cancelled (the run was)."""
         self.count = count
-        if own_task_cancelled or isinstance(exc, _INTERRUPTS):
+        if own_task_cancelled or _is_interrupt(exc, self.control):
             self._note(StageStatus.CANCELLED.value, exc)
             return self.interrupted(exc, cancel_run=not own_task_cancelled)
         self._note(StageStatus.FAILED.value, exc)
@@ -368,6 +370,27 @@ class _Attempts:
             last_error=last_error,
         )
         return self._logged(cancelled)
+
+
+def _is_interrupt(exc: BaseException, control: RunControl | None) -> bool:
+    """Whether ``exc`` out of a body is the operator's interrupt rather than the body's own.
+
+    A ``KeyboardInterrupt`` is a signal's only when one can have caused it: the run was
+    cancelled (the CLI's handlers cancel first, then raise), or it reached the main thread
+    while Python's default SIGINT handler is in place (a library caller's Ctrl-C). Anywhere
+    else (a worker thread, a worker process, under the CLI's own handlers) plugin code raised
+    it, and it fails the stage like any other exception (issue 11 item 2).
+    """
+    if isinstance(exc, RunInterrupted):
+        return True
+    if not isinstance(exc, KeyboardInterrupt):
+        return False
+    if control is not None and control.cancelled:
+        return True
+    return (
+        threading.current_thread() is threading.main_thread()
+        and signal.getsignal(signal.SIGINT) is signal.default_int_handler
+    )
 
 
 def _wait_cancelled(ctx: StageContext, delay: float) -> bool:

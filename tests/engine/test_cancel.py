@@ -186,10 +186,7 @@ def test_cancel_before_start_runs_nothing(manager: StageManager, executor: str) 
     assert result.interrupted
 
 
-@pytest.mark.in_process
-def test_keyboard_interrupt_in_stage_gives_result(manager: StageManager, executor: str) -> None:
-    """KeyboardInterrupt inside a stage body ends the run with cancelled statuses, not a traceback."""
-
+def _interrupting_plan(manager: StageManager) -> Any:
     @stage
     def first(ctx: StageContext) -> str:
         return "kept"
@@ -203,22 +200,49 @@ def test_keyboard_interrupt_in_stage_gives_result(manager: StageManager, executo
         raise AssertionError("must not start")
 
     @stage(requires="first")
-    def sibling(ctx: StageContext) -> None:
-        raise AssertionError("must not start")
+    def sibling(ctx: StageContext) -> str:
+        return "ran"
 
     for s in (first, ctrl_c, after, sibling):
         manager.register_stage(s)
-    result = manager.execute_pipeline(
-        manager.create_pipeline("p", ["after", "sibling"]), executor=executor, max_workers=1
-    )
+    return manager.create_pipeline("p", ["after", "sibling"])
+
+
+def test_keyboard_interrupt_on_the_main_thread_under_the_default_handler_cancels(
+    manager: StageManager,
+) -> None:
+    """A library caller's Ctrl-C: a KeyboardInterrupt reaching a body on the main thread while
+    Python's default SIGINT handler is in place ends the run with cancelled statuses."""
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
+    result = manager.execute_pipeline(_interrupting_plan(manager), executor="sequential")
     assert result.interrupted
     assert result.status == "cancelled"
     assert result["first"].value == "kept"
     assert result["ctrl_c"].status is StageStatus.CANCELLED
     assert "KeyboardInterrupt" in (result["ctrl_c"].reason or "")
     assert result["after"].status is StageStatus.CANCELLED
-    assert result["sibling"].status is StageStatus.CANCELLED
     assert [r.status for r in result.values()].count(StageStatus.CANCELLED) == 3
+
+
+def test_keyboard_interrupt_raised_by_a_body_is_its_failure_where_no_signal_caused_it(
+    manager: StageManager,
+) -> None:
+    """Under handlers of the host's own (the CLI's), a KeyboardInterrupt out of a body was
+    raised by plugin code: that stage fails, its dependent is skipped, the run is not
+    interrupted and independent stages run (issue 11 item 2)."""
+    previous = signal.signal(signal.SIGINT, lambda signum, frame: None)
+    try:
+        result = manager.execute_pipeline(
+            _interrupting_plan(manager), executor="sequential", keep_going=True
+        )
+    finally:
+        signal.signal(signal.SIGINT, previous)
+    assert not result.interrupted
+    assert result["ctrl_c"].status is StageStatus.FAILED
+    assert result["ctrl_c"].error is not None
+    assert result["ctrl_c"].error.type == "KeyboardInterrupt"
+    assert result["after"].status is StageStatus.SKIPPED
+    assert result["sibling"].value == "ran"
 
 
 def _signal_when(started: threading.Event, send_sigusr1: Callable[[], None]) -> threading.Thread:
