@@ -12,6 +12,7 @@ import enum
 from collections.abc import Mapping, Sequence
 
 from gini_host.naming import did_you_mean
+from gini_host.shown import exception_line
 
 __all__ = [
     "BoundaryError",
@@ -31,6 +32,7 @@ __all__ = [
     "ResumeRefused",
     "PluginTimeoutError",
     "RunCancelled",
+    "RunInterrupted",
     "SchedulerUnreachable",
     "SchemaError",
     "StageFailure",
@@ -56,6 +58,14 @@ class ExitCode(enum.IntEnum):
     USAGE = 2
     #: A real SIGINT or SIGTERM (128 + SIGINT), after the shutdown hooks ran.
     INTERRUPTED = 130
+
+
+class RunInterrupted(BaseException):
+    """Raised into a stage body running on the main thread when the run is interrupted.
+
+    A BaseException, like KeyboardInterrupt, so a stage's ``except Exception`` does not
+    swallow the operator's request to stop.
+    """
 
 
 class GiniHostError(Exception):
@@ -415,17 +425,6 @@ class PluginTimeoutError(PluginHookError):
             "(raise plugins.hook_timeout if it needs longer)"
         )
         GiniHostError.__init__(self, f"plugin {plugin}: {self.detail}")
-
-
-def exception_line(exc: BaseException) -> str:
-    """``Type: message``, even for an exception whose ``__str__`` raises
-    or returns something that is not a string (plugin code may raise anything)."""
-    name = type(exc).__name__
-    try:
-        text = str(exc)
-    except BaseException:  # a hostile __str__ may raise anything
-        text = "<message unavailable: its __str__ raised>"
-    return f"{name}: {text}" if text else name
 
 
 def _owner(owner: str | None) -> str:

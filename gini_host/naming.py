@@ -1,17 +1,31 @@
 """Names: close-match suggestions and the "did you mean" tail of unknown-name messages;
-what makes a valid plugin or stage name, and text made safe to print.
+what makes a valid plugin or stage name, and text made safe to print; import by name
+(``module`` or ``module:qual.name``) and its reverse.
 
-Shared by the kernel (plugin names) and the engine (stage ids), so one wording and one
-matching rule serve every unknown-name message.
+Shared by the kernel (plugin names, plugins given as objects, worker recipes) and the engine
+(stage ids, stage functions and typed keys found again in a worker), so one wording, one
+matching rule and one naming scheme serve them all.
 """
 
 from __future__ import annotations
 
 import difflib
+import importlib
 import unicodedata
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
+from types import ModuleType
+from typing import Any
 
-__all__ = ["SEPARATOR", "did_you_mean", "name_problem", "printable", "quote_key", "suggest"]
+__all__ = [
+    "SEPARATOR",
+    "did_you_mean",
+    "import_name",
+    "import_object",
+    "name_problem",
+    "printable",
+    "quote_key",
+    "suggest",
+]
 
 #: Between the plugin and the name in a stage id: ``disk::format``.
 SEPARATOR = "::"
@@ -90,3 +104,44 @@ def quote_key(key: str) -> str:
     """A key as a TOML key path needs it: bare when it can be, else quoted
     (``stages."disk::format".retries``)."""
     return key if key.replace("-", "").replace("_", "").isalnum() else f'"{key}"'
+
+
+def import_object(spec: str) -> Any:
+    """Import ``module`` or ``module:qual.name`` and return the object it names."""
+    module, _, qualname = spec.partition(":")
+    target: Any = importlib.import_module(module.strip())
+    for part in filter(None, qualname.strip().split(".")):
+        target = getattr(target, part)
+    return target
+
+
+def import_name(obj: object, unwrap: Callable[[Any], Any] | None = None) -> str | None:
+    """The ``module`` or ``module:qualname`` that :func:`import_object` turns back into
+    ``obj`` itself, or None (closures, lambdas, ``__main__``, anything not importable).
+
+    A class or function names itself; an instance is looked up among its module's names.
+    ``unwrap`` maps what the name holds to what is compared (a ``@stage`` decorator leaves
+    a Stage under the name of the function it wraps).
+    """
+    if isinstance(obj, ModuleType):
+        return obj.__name__ if obj.__name__ != "__main__" else None
+    module = getattr(obj, "__module__", None)
+    qualname = getattr(obj, "__qualname__", None)
+    if not isinstance(module, str) or module == "__main__":
+        return None
+    local = not isinstance(qualname, str) or "<locals>" in qualname or "<lambda>" in qualname
+    try:
+        imported = importlib.import_module(module)
+    except Exception:
+        return None
+    candidates = [] if local else [str(qualname)]
+    candidates += [n for n, v in vars(imported).items() if v is obj and n not in candidates]
+    for candidate in candidates:
+        target: Any = imported
+        for part in candidate.split("."):
+            target = getattr(target, part, None)
+        if unwrap is not None:
+            target = unwrap(target)
+        if target is obj:
+            return f"{module}:{candidate}"
+    return None

@@ -166,7 +166,7 @@ def json_value(value: object) -> tuple[Any, str | None]:
     the interpreter recurses, hold NaN (not JSON) or keys that collide once made strings
     (``{1: a, "1": b}``); each gives the bounded repr instead of a broken document.
     """
-    from gini_host.stages.results import safe_repr
+    from gini_host.shown import safe_repr
 
     if value is None:
         return None, None
@@ -206,7 +206,7 @@ def _json_default(value: object) -> object:
         return list(value)
     if isinstance(value, Mapping):
         return dict(value)
-    from gini_host.stages.results import safe_repr
+    from gini_host.shown import safe_repr
 
     return safe_repr(value)
 
@@ -220,7 +220,7 @@ def emit_json(data: object) -> None:
 
     Whatever stages returned, this stays one JSON document: when ``json`` cannot encode the
     data (a cycle, nesting past the recursion limit, an int too long, a key that is not a
-    string), it is encoded again with those parts as :func:`~gini_host.stages.results.safe_repr`
+    string), it is encoded again with those parts as :func:`~gini_host.shown.safe_repr`
     strings, placeholders included.
     """
     try:
@@ -232,7 +232,7 @@ def emit_json(data: object) -> None:
 
 def _json_safe(value: object, path: tuple[int, ...]) -> object:
     """``value`` with what JSON cannot hold replaced by a bounded repr string."""
-    from gini_host.stages.results import safe_repr
+    from gini_host.shown import safe_repr
 
     if value is None or isinstance(value, bool | str | float):
         return value
@@ -314,7 +314,7 @@ RENDER_ITEMS: Final = 200
 
 def _scalar(value: object) -> str:
     """One leaf value as text; what cannot be shown gets the placeholder of ``safe_repr``."""
-    from gini_host.stages.results import safe_repr
+    from gini_host.shown import safe_repr
 
     try:
         if value is None:
@@ -361,7 +361,7 @@ def render_value(value: object, indent: int = 0) -> str:
     at a container already being shown, the rest is a bounded repr; what cannot be shown at
     all is a placeholder (``<unprintable T: repr() raised E>``).
     """
-    from gini_host.stages.results import safe_repr
+    from gini_host.shown import safe_repr
 
     try:
         return "\n".join(_render(value, indent, ()))
@@ -370,7 +370,7 @@ def render_value(value: object, indent: int = 0) -> str:
 
 
 def _render(value: object, indent: int, path: tuple[int, ...]) -> list[str]:
-    from gini_host.stages.results import safe_repr, type_name
+    from gini_host.shown import safe_repr, type_name
 
     pad = " " * indent
     value = _as_data(value)

@@ -25,7 +25,6 @@ from gini_host.errors import (
     SchemaError,
     UnknownStageError,
     UsageError,
-    exception_line,
 )
 from gini_host.kernel import hookspecs
 from gini_host.kernel.config import (
@@ -53,6 +52,7 @@ from gini_host.kernel.resolution import check_requirements, order_plugins, resol
 from gini_host.logs import logger
 from gini_host.markers import PROJECT_NAME
 from gini_host.naming import SEPARATOR, did_you_mean, quote_key, suggest
+from gini_host.shown import exception_line
 from gini_host.stages.control import RunControl
 from gini_host.stages.manager import StageManager
 from gini_host.stages.observers import ObserverError

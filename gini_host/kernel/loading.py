@@ -24,14 +24,14 @@ from gini_host.errors import (
     PluginTimeoutError,
     UnknownNameError,
     UsageError,
-    exception_line,
 )
 from gini_host.kernel.discovery import Installed
 from gini_host.kernel.guard import PluginCall, PluginCodeRunner
 from gini_host.kernel.hookspecs import HOOK_NAMES
 from gini_host.kernel.plugins import PRIORITY_KERNEL, PluginInfo, PluginManifest, PluginStatus
 from gini_host.logs import logger
-from gini_host.naming import name_problem, suggest
+from gini_host.naming import import_object, name_problem, suggest
+from gini_host.shown import exception_line
 
 if TYPE_CHECKING:
     from gini_host.kernel.config import PluginsConfig
@@ -61,10 +61,7 @@ def plugin_name_of(obj: object) -> str:
 
 def import_plugin(value: str) -> object:
     """Import ``module`` or ``module:attr.attr``; a class is instantiated with no arguments."""
-    module_name, _, attr = value.partition(":")
-    obj: Any = importlib.import_module(module_name.strip())
-    for part in filter(None, attr.strip().split(".")):
-        obj = getattr(obj, part)
+    obj = import_object(value)
     if isinstance(obj, type):
         obj = obj()
     return obj

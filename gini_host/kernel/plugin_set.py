@@ -24,12 +24,13 @@ import pluggy
 # plugin's implementations. Private by name, but it is the definition we must not copy.
 from pluggy._callers import _multicall
 
-from gini_host.errors import PluginHookError, exception_line
+from gini_host.errors import PluginHookError
 from gini_host.kernel.config import CURRENT_PLUGIN
 from gini_host.kernel.guard import PluginCall, PluginCodeRunner
 from gini_host.kernel.plugins import PluginInfo, PluginStatus
 from gini_host.kernel.resolution import cascade
 from gini_host.logs import logger
+from gini_host.shown import exception_line
 from gini_host.stages.manager import StageManager
 
 __all__ = ["DEFAULT_HOOK_TIMEOUT", "HookMonitor", "PluginSet"]

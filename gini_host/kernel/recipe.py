@@ -11,11 +11,10 @@ by name (a module, or a module-level class or object): anything else is refused,
 from __future__ import annotations
 
 import copyreg
-import importlib
 import io
 import pickle
 from collections.abc import Sequence
-from types import MappingProxyType, ModuleType
+from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
 
 import attrs
@@ -23,11 +22,13 @@ import attrs
 from gini_host.errors import ExecutorError
 from gini_host.kernel.config import HostConfig
 from gini_host.kernel.loading import Builtin
+from gini_host.naming import import_name, import_object
+from gini_host.stages.executors.remote import plugin_fingerprint
 
 if TYPE_CHECKING:
     from gini_host.kernel.host import Host
 
-__all__ = ["HostRecipe", "plugin_fingerprint"]
+__all__ = ["HostRecipe"]
 
 
 def _proxy(mapping: dict[Any, Any]) -> MappingProxyType[Any, Any]:
@@ -47,45 +48,6 @@ def _dumps(obj: object) -> bytes:
     pickler.dispatch_table[MappingProxyType] = _reduce_proxy
     pickler.dump(obj)
     return buffer.getvalue()
-
-
-def _import_name(obj: object) -> str | None:
-    """``module`` or ``module:qualname`` that imports back to ``obj`` itself, else None."""
-    if isinstance(obj, ModuleType):
-        name = obj.__name__
-        return name if name != "__main__" else None
-    module = getattr(obj, "__module__", None)
-    qualname = getattr(obj, "__qualname__", None)
-    if not isinstance(module, str) or module == "__main__":
-        return None
-    # A class or function names itself; an instance is looked up among the module's names.
-    local = not isinstance(qualname, str) or "<locals>" in qualname
-    candidates = [] if local else [str(qualname)]
-    try:
-        imported = importlib.import_module(module)
-    except Exception:
-        return None
-    candidates += [n for n, v in vars(imported).items() if v is obj]
-    for candidate in candidates:
-        target: Any = imported
-        for part in candidate.split("."):
-            target = getattr(target, part, None)
-        if target is obj:
-            return f"{module}:{candidate}"
-    return None
-
-
-def _import_object(spec: str) -> object:
-    module, _, qualname = spec.partition(":")
-    target: Any = importlib.import_module(module)
-    for part in qualname.split(".") if qualname else ():
-        target = getattr(target, part)
-    return target
-
-
-def plugin_fingerprint(host: Host) -> tuple[tuple[str, str | None], ...]:
-    """The active plugins and their versions, in load order: what a worker must match."""
-    return tuple((p.name, p.version) for p in host.active_plugins())
 
 
 @attrs.frozen(slots=True)
@@ -109,7 +71,7 @@ class HostRecipe:
         names: list[str] = []
         problems: list[str] = []
         for obj in explicit:
-            name = _import_name(obj)
+            name = import_name(obj)
             if name is None:
                 problems.append(
                     f"plugin object {obj!r} cannot be rebuilt in a worker process: pass a "
@@ -138,7 +100,7 @@ class HostRecipe:
         from gini_host.kernel.host import Host
 
         host = Host(
-            [_import_object(name) for name in self.plugins],
+            [import_object(name) for name in self.plugins],
             config=self.config,
             autoload=self.autoload,
             enable=self.enable,

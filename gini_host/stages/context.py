@@ -6,7 +6,6 @@ One :class:`RunState` is shared by every stage of a run; each stage gets its own
 
 from __future__ import annotations
 
-import importlib
 import pickle
 import sys
 import threading
@@ -15,6 +14,7 @@ from types import MappingProxyType
 from typing import TYPE_CHECKING, Any, Generic, TypeVar, cast, final, overload
 
 from gini_host.logs import logger
+from gini_host.naming import import_object
 
 if TYPE_CHECKING:
     from loguru import Logger
@@ -79,7 +79,7 @@ def _creator_module() -> str | None:
 
 
 def _key_by_reference(module: str, attribute: str) -> ContextKey[Any]:
-    key = getattr(importlib.import_module(module), attribute)
+    key = import_object(f"{module}:{attribute}")
     if not isinstance(key, ContextKey):
         raise pickle.UnpicklingError(f"{module}.{attribute} is not a ContextKey")
     return key

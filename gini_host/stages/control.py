@@ -5,17 +5,10 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable
 
+from gini_host.errors import RunInterrupted
 from gini_host.stages.context import RunState, StageContext
 
 __all__ = ["RunControl", "RunInterrupted"]
-
-
-class RunInterrupted(BaseException):
-    """Raised into a stage body running on the main thread when the run is interrupted.
-
-    A BaseException, like KeyboardInterrupt, so a stage's ``except Exception`` does not
-    swallow the operator's request to stop.
-    """
 
 
 class RunControl:

@@ -7,17 +7,20 @@ never left out, and a failed run keeps every value the stages before the failure
 from __future__ import annotations
 
 import enum
-import functools
-import reprlib
-import traceback
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Iterator, Mapping
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
 
 import attrs
 
 from gini_host.errors import RunCancelled, StageFailure
-from gini_host.stages.control import RunInterrupted
+from gini_host.shown import (
+    exception_line,
+    safe_message,
+    safe_repr,
+    safe_traceback,
+    type_name,
+)
 
 if TYPE_CHECKING:
     from gini_host.stages.stage import Stage
@@ -28,99 +31,7 @@ __all__ = [
     "PipelineResult",
     "StageResult",
     "StageStatus",
-    "safe_repr",
-    "type_name",
 ]
-
-#: How many characters :func:`safe_repr` shows by default.
-REPR_LIMIT = 2_000
-#: An error message is cut beyond this (plugin code may put a whole file in one).
-MESSAGE_LIMIT = 10_000
-#: A formatted traceback is cut beyond this (a deep recursion can format to megabytes).
-TRACEBACK_LIMIT = 100_000
-
-
-def _interrupt(exc: BaseException) -> bool:
-    """The run's own interrupt goes through every guard; what plugin code raised does not
-    (a ``KeyboardInterrupt`` raised by a ``__str__`` is that plugin's fault, not Ctrl-C)."""
-    return isinstance(exc, RunInterrupted)
-
-
-def type_name(obj: object) -> str:
-    """The qualified name of ``obj``'s type (never hostile: Python insists it is a str)."""
-    return type(obj).__qualname__
-
-
-def _cut(text: str, limit: int) -> str:
-    if len(text) <= limit:
-        return text
-    return f"{text[:limit]}... ({len(text) - limit} more characters)"
-
-
-def _unprintable(obj: object, how: str, exc: BaseException) -> str:
-    """The placeholder for what cannot be shown: what it is, and why not."""
-    return f"<unprintable {type_name(obj)}: {how} raised {type_name(exc)}>"
-
-
-def _shown(obj: object, how: str, show: Callable[[], str]) -> str:
-    """``show()``, or the placeholder saying that ``how`` failed on ``obj``: whatever plugin
-    code raises (``KeyboardInterrupt`` too), only the run's own interrupt goes through."""
-    try:
-        return show()
-    except BaseException as exc:
-        if _interrupt(exc):
-            raise
-        return _unprintable(obj, how, exc)
-
-
-class _BoundedRepr(reprlib.Repr):
-    """``reprlib`` with room for real values, which also survives what ``repr`` cannot:
-    a ``__repr__`` that raises, an int too long to convert; depth and size stay bounded, so
-    self-referential and 100,000-deep values print too."""
-
-    def __init__(self, limit: int) -> None:
-        super().__init__()
-        self.maxlevel = 8
-        self.maxtuple = self.maxlist = self.maxarray = 50
-        self.maxdict = self.maxset = self.maxfrozenset = self.maxdeque = 50
-        self.maxstring = self.maxother = self.maxlong = limit
-
-    def repr1(self, x: Any, level: int) -> str:
-        return _shown(x, "repr()", functools.partial(reprlib.Repr.repr1, self, x, level))
-
-    def repr_int(self, x: int, level: int) -> str:
-        try:
-            return super().repr_int(x, level)
-        except ValueError:  # past sys.get_int_max_str_digits()
-            return f"<int of {x.bit_length()} bits>"
-
-    def repr_instance(self, x: Any, level: int) -> str:
-        return _cut(_shown(x, "repr()", functools.partial(repr, x)), self.maxother)
-
-
-def safe_repr(value: object, limit: int = REPR_LIMIT) -> str:
-    """``repr(value)`` that never raises and never grows past about ``limit`` characters.
-
-    The one way the host shows a value it did not make (a stage's return value, a store
-    entry): containers are shown to a bounded depth and length (``...`` for the rest), and
-    what cannot be shown at all gets a placeholder, ``<unprintable T: repr() raised E>``.
-    """
-    # The outer guard is for reprlib's own bookkeeping meeting something stranger still.
-    text = _shown(value, "repr()", functools.partial(_BoundedRepr(limit).repr, value))
-    return _cut(text, limit)
-
-
-def _safe_str(exc: BaseException) -> str:
-    return _cut(_shown(exc, "str()", functools.partial(str, exc)), MESSAGE_LIMIT)
-
-
-def _safe_traceback(exc: BaseException) -> str:
-    def formatted() -> str:
-        return "".join(traceback.format_exception(exc))
-
-    text = _shown(exc, "formatting its traceback", formatted)
-    return _cut(text, TRACEBACK_LIMIT)
-
 
 class StageStatus(enum.StrEnum):
     """What became of a stage in a run."""
@@ -150,19 +61,19 @@ class ErrorInfo:
         name = type_name(exc)
         return cls(
             type=name,
-            message=_safe_str(exc) or name,
-            traceback=_safe_traceback(exc) if with_traceback else "",
+            message=safe_message(exc) or name,
+            traceback=safe_traceback(exc) if with_traceback else "",
         )
 
     @classmethod
     def describe(cls, exc: BaseException) -> str:
         """``Type: first line of the message``, safely (see :meth:`from_exception`)."""
-        return cls.from_exception(exc, with_traceback=False).one_line()
+        return exception_line(exc)
 
     @staticmethod
     def message_of(exc: BaseException) -> str:
         """The message alone (the type's name when empty), safely: a cancel's reason."""
-        return _safe_str(exc) or type_name(exc)
+        return safe_message(exc) or type_name(exc)
 
     def one_line(self) -> str:
         first = self.message.splitlines()[0] if self.message else ""

@@ -74,7 +74,7 @@ def structure(schema: type[T], table: object, *, source: str, path: str) -> T:
     except KeyboardInterrupt:
         raise
     except BaseException as exc:  # the schema is plugin code: SystemExit, a str() that raises
-        from gini_host.stages.results import safe_repr
+        from gini_host.shown import safe_repr
 
         raise SchemaError(path, safe_repr(schema), safe_repr(exc)) from exc
     key, message = problems[0]

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from gini_host.stages.results import REPR_LIMIT
+from gini_host.shown import REPR_LIMIT
 from gini_host.testing import CliInvoker, PluginDists
 
 VALUES = """

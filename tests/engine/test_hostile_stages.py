@@ -11,7 +11,7 @@ import pytest
 
 from gini_host import PipelineResult, StageManager
 from gini_host.cli.output import emit_json, render_value
-from gini_host.stages.results import safe_repr
+from gini_host.shown import safe_repr
 from tests.hostile import stages as hostile
 
 

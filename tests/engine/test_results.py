@@ -248,7 +248,7 @@ def test_error_info_describes_any_exception_in_one_line() -> None:
 
 def test_safe_repr_is_bounded_and_never_raises() -> None:
     """safe_repr: a bounded repr of anything, a placeholder for what repr cannot show."""
-    from gini_host.stages.results import safe_repr
+    from gini_host.shown import safe_repr
 
     loop: list[object] = []
     loop.append(loop)

@@ -17,7 +17,8 @@ from typing import Any, Final
 
 import attrs
 
-from gini_host.stages.results import ErrorInfo, safe_repr
+from gini_host.shown import safe_repr
+from gini_host.stages.results import ErrorInfo
 
 __all__ = ["MAX_VALUE_BYTES", "StoredValue", "ValueNotRestorable", "decode", "encode"]
 

@@ -8,8 +8,9 @@ The protocol every strategy follows is :class:`~gini_host.stages.executors.base.
 
 from __future__ import annotations
 
-import importlib
 from typing import TYPE_CHECKING, Final
+
+from gini_host.naming import import_object
 
 if TYPE_CHECKING:
     from gini_host.stages.executors.base import Strategy, StrategyFactory
@@ -36,6 +37,5 @@ def strategy_for(executor: str | StrategyFactory, max_workers: int | None) -> St
     except KeyError:
         known = ", ".join(sorted(EXECUTORS))
         raise KeyError(f"unknown executor {executor!r}; known: {known}") from None
-    module, _, name = target.partition(":")
-    factory: StrategyFactory = getattr(importlib.import_module(module), name)
+    factory: StrategyFactory = import_object(target)
     return factory(max_workers)

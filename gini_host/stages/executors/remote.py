@@ -23,7 +23,6 @@ rules (docs/operators.md):
 
 from __future__ import annotations
 
-import importlib
 import os
 import pickle
 import queue
@@ -35,6 +34,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, Protocol, final
 import attrs
 
 from gini_host.errors import BoundaryError, ExecutorError
+from gini_host.naming import import_name, import_object
 from gini_host.stages.context import StageContext
 from gini_host.stages.executors.threads import StageThreads, drain_queue
 from gini_host.stages.results import ErrorInfo
@@ -58,6 +58,7 @@ __all__ = [
     "dumps",
     "function_ref",
     "host_boot",
+    "plugin_fingerprint",
     "plugin_mismatch",
     "Transport",
     "WorkerHost",
@@ -86,6 +87,12 @@ class WorkerRecipe(Protocol):
     def dumps(self) -> bytes: ...
 
 
+class BootedPlugins(Protocol):
+    """Anything that can list its active plugins (a host, on either side)."""
+
+    def active_plugins(self) -> Sequence[ActivePlugin]: ...
+
+
 class WorkerHost(Protocol):
     """What a remote executor needs of the host running the pipeline; the kernel's
     :class:`~gini_host.kernel.host.Host` satisfies it. A protocol, because the engine imports
@@ -98,6 +105,12 @@ class WorkerHost(Protocol):
     def active_plugins(self) -> Sequence[ActivePlugin]:
         """The plugins whose stages a worker's host registers too, in load order."""
         ...
+
+
+def plugin_fingerprint(host: WorkerHost | BootedPlugins) -> Fingerprint:
+    """The one fingerprint of a plugin set (host side and worker side alike): the active
+    plugins' names and versions, in load order."""
+    return tuple((p.name, p.version) for p in host.active_plugins())
 
 
 TO_WORKER = "to the worker"
@@ -117,32 +130,23 @@ def _unresolved(ctx: StageContext) -> None:
     raise RuntimeError(f"stage {ctx.stage_id}: function not resolved in this worker")
 
 
-def describe_cause(exc: BaseException) -> str:
-    return ErrorInfo.describe(exc)
+def _unwrap_stage(target: Any) -> Any:
+    # ``@stage def f`` leaves the Stage under the function's name.
+    return target.function if isinstance(target, Stage) else target
 
 
 def function_ref(function: Callable[..., Any]) -> tuple[str, str] | None:
     """``(module, qualname)`` under which ``function`` (or the module-level ``@stage`` object
     wrapping it) can be imported back, or None (closures, lambdas, ``__main__``)."""
-    module = getattr(function, "__module__", None)
-    qualname = getattr(function, "__qualname__", None)
-    if not isinstance(module, str) or not isinstance(qualname, str) or module == "__main__":
+    name = import_name(function, unwrap=_unwrap_stage)
+    if name is None or ":" not in name:
         return None
-    if "<locals>" in qualname or "<lambda>" in qualname:
-        return None
-    try:
-        resolved = resolve_function(module, qualname)
-    except Exception:
-        return None
-    return (module, qualname) if resolved is function else None
+    module, _, qualname = name.partition(":")
+    return module, qualname
 
 
 def resolve_function(module: str, qualname: str) -> Callable[..., Any]:
-    target: Any = importlib.import_module(module)
-    for part in qualname.split("."):
-        target = getattr(target, part)
-    if isinstance(target, Stage):  # ``@stage def f`` leaves the Stage under the name
-        target = target.function
+    target = _unwrap_stage(import_object(f"{module}:{qualname}"))
     if not callable(target):
         raise TypeError(f"{module}:{qualname} is not callable")
     return target  # type: ignore[no-any-return]
@@ -327,7 +331,7 @@ class CallBuilder:
                 key, value = pickle.loads(blob)
             except Exception as exc:
                 raise BoundaryError(
-                    stage.id, "a shared-store write", TO_HOST, describe_cause(exc)
+                    stage.id, "a shared-store write", TO_HOST, ErrorInfo.describe(exc)
                 ) from exc
             ctx[key] = value
         if reply.crossing is not None:
@@ -339,7 +343,8 @@ class CallBuilder:
         try:
             return pickle.loads(reply.value)
         except Exception as exc:
-            raise BoundaryError(stage.id, "its return value", TO_HOST, describe_cause(exc)) from exc
+            why = ErrorInfo.describe(exc)
+            raise BoundaryError(stage.id, "its return value", TO_HOST, why) from exc
 
 
 def dumps(value: object) -> bytes:
@@ -383,7 +388,7 @@ def _dumps(value: object, sid: str, what: str, direction: str) -> bytes:
     try:
         return dumps(value)
     except Exception as exc:
-        raise BoundaryError(sid, what, direction, describe_cause(exc)) from exc
+        raise BoundaryError(sid, what, direction, ErrorInfo.describe(exc)) from exc
 
 
 class RemoteTraceback(Exception):

@@ -21,6 +21,7 @@ import attrs
 
 from gini_host.errors import BoundaryError
 from gini_host.logs import logger
+from gini_host.shown import safe_repr
 from gini_host.stages.attempt import call_body
 from gini_host.stages.context import RunState, StageContext
 from gini_host.stages.executors.remote import (
@@ -29,11 +30,11 @@ from gini_host.stages.executors.remote import (
     ActivePlugin,
     StageCall,
     StageReply,
-    describe_cause,
     dumps,
+    plugin_fingerprint,
     resolve_function,
 )
-from gini_host.stages.results import ErrorInfo, safe_repr
+from gini_host.stages.results import ErrorInfo
 from gini_host.stages.stage import Stage
 
 if TYPE_CHECKING:
@@ -171,9 +172,7 @@ class WorkerSide:
 
     @property
     def fingerprint(self) -> tuple[tuple[str, str | None], ...]:
-        if self.host is None:
-            return ()
-        return tuple((p.name, p.version) for p in self.host.active_plugins())
+        return () if self.host is None else plugin_fingerprint(self.host)
 
     def shutdown(self) -> None:
         if self.host is not None:
@@ -199,7 +198,7 @@ class WorkerSide:
         try:
             pickled = dumps(value)
         except BaseException as exc:  # plugin code (__reduce__) may raise anything
-            crossing = ("its return value", describe_cause(exc))
+            crossing = ("its return value", ErrorInfo.describe(exc))
             return pickle.dumps(StageReply(writes=writes, crossing=crossing), PICKLE_PROTOCOL)
         return pickle.dumps(StageReply(value=pickled, writes=writes), PICKLE_PROTOCOL)
 
@@ -238,7 +237,7 @@ class WorkerSide:
         try:
             return pickle.loads(blob)
         except Exception as exc:
-            raise BoundaryError(sid, what, TO_WORKER, describe_cause(exc)) from exc
+            raise BoundaryError(sid, what, TO_WORKER, ErrorInfo.describe(exc)) from exc
 
 
 def _writes(run: RunState, sid: str) -> tuple[bytes, ...] | StageReply:
@@ -252,7 +251,7 @@ def _writes(run: RunState, sid: str) -> tuple[bytes, ...] | StageReply:
         except Exception as exc:
             return StageReply(
                 writes=tuple(writes),
-                crossing=(f"shared-store value ctx[{key!r}]", describe_cause(exc)),
+                crossing=(f"shared-store value ctx[{key!r}]", ErrorInfo.describe(exc)),
             )
     return tuple(writes)
 
