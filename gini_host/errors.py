@@ -10,9 +10,15 @@ from __future__ import annotations
 
 import enum
 from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING
 
 from gini_host.naming import did_you_mean
 from gini_host.shown import exception_line
+
+if TYPE_CHECKING:
+    from gini_host.kernel.plugins import Conflict
+    from gini_host.stages.observers import ObserverFault
+    from gini_host.stages.results import PipelineResult
 
 __all__ = [
     "BoundaryError",
@@ -20,24 +26,30 @@ __all__ = [
     "CycleError",
     "DuplicateStageError",
     "EnvironmentVariableError",
+    "EventLoopBlocked",
     "ExecutorError",
     "ExitCode",
     "GiniHostError",
     "HistoryError",
     "InactivePluginsError",
+    "LoopBlocked",
+    "ObserverError",
     "OutputPathError",
     "PipelineError",
     "PipelineProblem",
+    "PluginConflictError",
     "PluginHookError",
-    "ResumeRefused",
     "PluginTimeoutError",
+    "ResumeRefused",
     "RunCancelled",
     "RunInterrupted",
     "SchedulerUnreachable",
     "SchemaError",
     "StageFailure",
+    "StageNotStopped",
     "StageTimeoutError",
     "UnknownNameError",
+    "UnknownPluginError",
     "UnknownRunError",
     "UnknownStageError",
     "UsageError",
@@ -429,3 +441,100 @@ class PluginTimeoutError(PluginHookError):
 
 def _owner(owner: str | None) -> str:
     return f"plugin {owner!r}" if owner else "the host directly"
+
+
+class StageNotStopped(StageTimeoutError):
+    """A timed-out attempt that was still running after the grace period.
+
+    Python cannot stop a thread, so the stage fails without a retry: the retry would run
+    beside the attempt it replaces, and a tag limit would count one of them only.
+    """
+
+    def __init__(self, stage_id: str, timeout: float, grace: float) -> None:
+        super().__init__(stage_id, timeout)
+        self.grace = grace
+
+    def __str__(self) -> str:
+        return (
+            f"{super().__str__()} and did not stop within {self.grace:g}s of being cancelled; "
+            "not retried, it may still be running"
+        )
+
+
+class EventLoopBlocked(StageNotStopped):
+    """A coroutine stage that kept the event loop blocked (``time.sleep``, a busy loop) past
+    its timeout and the grace period: the ``async`` executor interrupted it. Not retried:
+    the retry would block every other stage of the loop again."""
+
+    def __str__(self) -> str:
+        return (
+            f"stage {self.stage_id!r} timed out after {self.timeout:g}s while blocking the "
+            f"event loop, and was interrupted {self.grace:g}s later; not retried (a coroutine "
+            "stage must await, not block: use asyncio.sleep or asyncio.to_thread)"
+        )
+
+
+class LoopBlocked(BaseException):
+    """Raised into a coroutine stage that blocks the event loop past its deadline (by the
+    ``async`` executor's watchdog); the attempt then fails with :class:`EventLoopBlocked`."""
+
+    def __init__(self, grace: float) -> None:
+        super().__init__(grace)
+        self.grace = grace
+
+
+class ObserverError(GiniHostError):
+    """Observer hooks raised during a run; the run itself finished.
+
+    ``faults`` lists every :class:`ObserverFault` in order, ``errors`` the same as (hook,
+    exception) pairs; ``hook`` and ``plugin`` are those of the first (its exception is the
+    ``__cause__``), and ``result`` is the run's whole result.
+    """
+
+    def __init__(self, faults: list[ObserverFault], result: PipelineResult) -> None:
+        self.faults = tuple(faults)
+        self.errors = tuple((f.hook, f.error) for f in self.faults)
+        self.result = result
+        first = self.faults[0]
+        self.hook, self.plugin = first.hook, first.plugin
+        more = f" ({len(self.faults)} observer calls raised)" if len(self.faults) > 1 else ""
+        super().__init__(
+            f"{first.describe()}{more}; the run of pipeline {result.pipeline!r} finished "
+            f"({result.status}), its result is kept on this error"
+        )
+
+    def lines(self) -> list[str]:
+        """One line per plugin and hook that raised, with how many calls did."""
+        counts: dict[tuple[str, str | None], tuple[ObserverFault, int]] = {}
+        for fault in self.faults:
+            key = (fault.hook, fault.plugin)
+            first, n = counts.get(key, (fault, 0))
+            counts[key] = (first, n + 1)
+        return [
+            first.describe() + (f" ({n} calls)" if n > 1 else "")
+            for first, n in counts.values()
+        ]
+
+
+class PluginConflictError(UsageError):
+    """Active plugins conflict and the config says to stop (``on_conflict = "error"``)."""
+
+    def __init__(self, conflicts: Sequence[Conflict]) -> None:
+        self.conflicts = tuple(conflicts)
+        lines = []
+        for c in self.conflicts:
+            lines.append(
+                f"  - {c}\n    resolve with -p no:{c.second} (or -p no:{c.first}), "
+                f'plugins.disable = ["{c.second}"], or plugins.on_conflict = "disable-later"'
+            )
+        super().__init__("plugins conflict, refusing to start:\n" + "\n".join(lines))
+
+
+class UnknownPluginError(UsageError):
+    """``check`` was given a name that is no installed plugin and no importable module."""
+
+    def __init__(self, name: str, suggestions: Sequence[str] = ()) -> None:
+        self.name = name
+        self.suggestions = tuple(suggestions)
+        hint = did_you_mean(self.suggestions)
+        super().__init__(f"no installed plugin or importable module named {name!r}{hint}")

@@ -26,7 +26,7 @@ from packaging.utils import canonicalize_name
 
 from gini_host._version import __version__
 from gini_host.authoring.scaffold import host_requirement
-from gini_host.errors import CycleError, GiniHostError, UsageError
+from gini_host.errors import CycleError, GiniHostError, UnknownPluginError, UsageError
 from gini_host.graph import find_cycles
 from gini_host.kernel import hookspecs
 from gini_host.kernel.absence import distribution_named, no_entry_point
@@ -41,16 +41,6 @@ from gini_host.stages.stage import SEPARATOR, Stage
 __all__ = ["PluginChoices", "UnknownPluginError", "check_plugin"]
 
 _HOST_DIST = canonicalize_name("gini-host")
-
-
-class UnknownPluginError(UsageError):
-    """``check`` was given a name that is no installed plugin and no importable module."""
-
-    def __init__(self, name: str, suggestions: Sequence[str] = ()) -> None:
-        self.name = name
-        self.suggestions = tuple(suggestions)
-        hint = did_you_mean(self.suggestions)
-        super().__init__(f"no installed plugin or importable module named {name!r}{hint}")
 
 
 @attrs.frozen
@@ -390,8 +380,7 @@ def _requires_problems(host: Any, plugin: str) -> list[str]:
             else:
                 where = "which no installed plugin provides"
                 close = suggest(required, registry.ids())
-            hint = f" (did you mean {', '.join(close)}?)" if close else ""
-            problems.append(f"stage {stage.id} requires {required}, {where}{hint}")
+            problems.append(f"stage {stage.id} requires {required}, {where}{did_you_mean(close)}")
     graph = {s.id: [r for r in s.requires if r in own_ids] for s in own}
     for cycle in find_cycles(graph):
         problems.append(f"stages require each other in a loop: {' -> '.join(cycle)}")

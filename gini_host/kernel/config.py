@@ -29,7 +29,7 @@ from gini_host.kernel.limits import (
     nesting_depth,
     seconds_in_range,
 )
-from gini_host.naming import quote_key
+from gini_host.naming import did_you_mean, quote_key
 from gini_host.stages.pipeline import PipelineSpec
 from gini_host.stages.schema import value_kind
 
@@ -310,7 +310,7 @@ class _Checker:
         for key in table:
             if key not in allowed:
                 close = difflib.get_close_matches(key, allowed, n=1)
-                hint = f"; did you mean {close[0]!r}?" if close else ""
+                hint = did_you_mean(close)
                 known = ", ".join(allowed)
                 full = f"{path}.{_q(key)}" if path else _q(key)
                 raise self.fail(full, f"unknown key{hint} (known: {known})")

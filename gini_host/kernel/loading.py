@@ -30,7 +30,7 @@ from gini_host.kernel.guard import PluginCall, PluginCodeRunner
 from gini_host.kernel.hookspecs import HOOK_NAMES
 from gini_host.kernel.plugins import PRIORITY_KERNEL, PluginInfo, PluginManifest, PluginStatus
 from gini_host.logs import logger
-from gini_host.naming import import_object, name_problem, suggest
+from gini_host.naming import did_you_mean, import_object, name_problem, suggest
 from gini_host.shown import exception_line
 
 if TYPE_CHECKING:
@@ -130,8 +130,7 @@ def _candidates(obj: object) -> list[str]:
 
 
 def _closest(name: str) -> str:
-    close = suggest(name, HOOK_NAMES, n=1)
-    return f" (did you mean {close[0]}?)" if close else ""
+    return did_you_mean(suggest(name, HOOK_NAMES, n=1))
 
 
 def collect(

@@ -16,7 +16,7 @@ from packaging.utils import canonicalize_name
 from packaging.version import InvalidVersion, Version
 
 from gini_host._version import __version__
-from gini_host.errors import UsageError
+from gini_host.errors import PluginConflictError
 from gini_host.kernel.plugins import Conflict, PluginInfo, PluginStatus, find_conflicts, load_order
 from gini_host.logs import logger
 
@@ -31,20 +31,6 @@ __all__ = [
 ]
 
 _HOST = canonicalize_name("gini-host")
-
-
-class PluginConflictError(UsageError):
-    """Active plugins conflict and the config says to stop (``on_conflict = "error"``)."""
-
-    def __init__(self, conflicts: Sequence[Conflict]) -> None:
-        self.conflicts = tuple(conflicts)
-        lines = []
-        for c in self.conflicts:
-            lines.append(
-                f"  - {c}\n    resolve with -p no:{c.second} (or -p no:{c.first}), "
-                f'plugins.disable = ["{c.second}"], or plugins.on_conflict = "disable-later"'
-            )
-        super().__init__("plugins conflict, refusing to start:\n" + "\n".join(lines))
 
 
 def version_matches(version: str | None, requirement: Requirement) -> bool:

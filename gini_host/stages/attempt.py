@@ -24,7 +24,12 @@ from typing import Any, Protocol, final
 import attrs
 
 from gini_host import capture
-from gini_host.errors import StageTimeoutError
+from gini_host.errors import (
+    EventLoopBlocked,
+    LoopBlocked,
+    StageNotStopped,
+    StageTimeoutError,
+)
 from gini_host.stages.context import StageContext
 from gini_host.stages.control import RunControl, RunInterrupted
 from gini_host.stages.results import AttemptRecord, ErrorInfo, StageResult, StageStatus
@@ -55,46 +60,6 @@ DEFAULT_GRACE = 2.0
 #: It returns the body's value, raises what the body raised, and raises
 #: :class:`StageTimeoutError` past ``stage.timeout``.
 BodyCall = Callable[[Stage, StageContext], Any]
-
-
-class StageNotStopped(StageTimeoutError):
-    """A timed-out attempt that was still running after the grace period.
-
-    Python cannot stop a thread, so the stage fails without a retry: the retry would run
-    beside the attempt it replaces, and a tag limit would count one of them only.
-    """
-
-    def __init__(self, stage_id: str, timeout: float, grace: float) -> None:
-        super().__init__(stage_id, timeout)
-        self.grace = grace
-
-    def __str__(self) -> str:
-        return (
-            f"{super().__str__()} and did not stop within {self.grace:g}s of being cancelled; "
-            "not retried, it may still be running"
-        )
-
-
-class EventLoopBlocked(StageNotStopped):
-    """A coroutine stage that kept the event loop blocked (``time.sleep``, a busy loop) past
-    its timeout and the grace period: the ``async`` executor interrupted it. Not retried:
-    the retry would block every other stage of the loop again."""
-
-    def __str__(self) -> str:
-        return (
-            f"stage {self.stage_id!r} timed out after {self.timeout:g}s while blocking the "
-            f"event loop, and was interrupted {self.grace:g}s later; not retried (a coroutine "
-            "stage must await, not block: use asyncio.sleep or asyncio.to_thread)"
-        )
-
-
-class LoopBlocked(BaseException):
-    """Raised into a coroutine stage that blocks the event loop past its deadline (by the
-    ``async`` executor's watchdog); the attempt then fails with :class:`EventLoopBlocked`."""
-
-    def __init__(self, grace: float) -> None:
-        super().__init__(grace)
-        self.grace = grace
 
 
 class DeadlineWatch(Protocol):

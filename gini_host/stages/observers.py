@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any, final
 import attrs
 
 from gini_host import capture
-from gini_host.errors import GiniHostError
+from gini_host.errors import ObserverError
 from gini_host.logs import logger
 from gini_host.stages.control import RunInterrupted
 from gini_host.stages.results import ErrorInfo
@@ -91,39 +91,6 @@ class _Faults(Exception):
     def __init__(self, faults: list[tuple[str, BaseException]]) -> None:
         super().__init__(f"{len(faults)} observer implementation(s) raised")
         self.faults = faults
-
-
-class ObserverError(GiniHostError):
-    """Observer hooks raised during a run; the run itself finished.
-
-    ``faults`` lists every :class:`ObserverFault` in order, ``errors`` the same as (hook,
-    exception) pairs; ``hook`` and ``plugin`` are those of the first (its exception is the
-    ``__cause__``), and ``result`` is the run's whole result.
-    """
-
-    def __init__(self, faults: list[ObserverFault], result: PipelineResult) -> None:
-        self.faults = tuple(faults)
-        self.errors = tuple((f.hook, f.error) for f in self.faults)
-        self.result = result
-        first = self.faults[0]
-        self.hook, self.plugin = first.hook, first.plugin
-        more = f" ({len(self.faults)} observer calls raised)" if len(self.faults) > 1 else ""
-        super().__init__(
-            f"{first.describe()}{more}; the run of pipeline {result.pipeline!r} finished "
-            f"({result.status}), its result is kept on this error"
-        )
-
-    def lines(self) -> list[str]:
-        """One line per plugin and hook that raised, with how many calls did."""
-        counts: dict[tuple[str, str | None], tuple[ObserverFault, int]] = {}
-        for fault in self.faults:
-            key = (fault.hook, fault.plugin)
-            first, n = counts.get(key, (fault, 0))
-            counts[key] = (first, n + 1)
-        return [
-            first.describe() + (f" ({n} calls)" if n > 1 else "")
-            for first, n in counts.values()
-        ]
 
 
 def _guarded(impl: pluggy.HookImpl, hook: str, faults: list[tuple[str, BaseException]]) -> Any:

@@ -65,7 +65,7 @@ def test_hook_mistakes_are_one_line_each(plugin_dist, check):
     )
     assert check("sloppy") == [
         "gini_plugin_init is not marked with @gini_host.hookimpl, so it would never run",
-        "gini_preflite is not a gini-host hook (did you mean gini_preflight?)",
+        "gini_preflite is not a gini-host hook; did you mean 'gini_preflight'?",
         "gini_shutdown(host, reason): 'reason' is not an argument of gini_shutdown, which passes (host)",
     ]
 
@@ -111,8 +111,8 @@ def test_requires_that_point_nowhere_are_reported(plugin_dist, check):
         requires=HOST_OK,
     )
     assert check("needy") == [
-        "stage needy::report requires needy::fetchh, which plugin needy does not register "
-        "(did you mean needy::fetch?)",
+        "stage needy::report requires needy::fetchh, which plugin needy does not register; "
+        "did you mean 'needy::fetch'?",
         "stage needy::report requires ghost::stage, which no installed plugin provides",
         "pipeline needy: unknown stage 'needy::nope'",
     ]

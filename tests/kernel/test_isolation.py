@@ -62,7 +62,7 @@ def test_unknown_hook_name_fails_plugin_with_suggestion(plugin_dist, boot):
     )
     info = boot().plugin("alpha")
     assert info.status.value == "failed"
-    assert info.reason == "gini_prefligt is not a gini-host hook (did you mean gini_preflight?)"
+    assert info.reason == "gini_prefligt is not a gini-host hook; did you mean 'gini_preflight'?"
 
 
 def test_hookimpl_with_unknown_argument_fails_validation(plugin_dist, boot):
