@@ -237,6 +237,7 @@ class Host:
             self.enable,
             self.disable,
             self.autoload,
+            self.config.source,
         )
         check_names(plugins, settings, self.disable, self.config.source)
         core = self.builtins[0].name

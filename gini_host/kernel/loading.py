@@ -141,8 +141,10 @@ def collect(
     enable: Sequence[str],
     disable: Sequence[str],
     autoload: bool,
+    source: str | None = None,
 ) -> list[PluginInfo]:
-    """Every plugin the host knows of, with the operator's choices applied (nothing imported)."""
+    """Every plugin the host knows of, with the operator's choices applied (nothing imported).
+    ``source`` is the config file, named by the error for an unknown ``plugins.enable`` name."""
     plugins: list[PluginInfo] = []
     for b in builtins:
         plugins.append(
@@ -189,7 +191,7 @@ def collect(
         plugins.append(info)
     _apply_choices(plugins, settings, enable, disable, autoload)
     wanted = [(n, f"-p {n}") for n in enable]
-    wanted += [(n, "plugins.enable in config") for n in settings.enable]
+    wanted += [(n, f"plugins.enable {_in_config(source)}") for n in settings.enable]
     _add_enabled_modules(plugins, wanted, seen, installed.versions if installed else None)
     return plugins
 
@@ -255,6 +257,11 @@ def _add_enabled_modules(
         plugins.append(info)
 
 
+def _in_config(source: str | None) -> str:
+    """Where a config key was given, for a message: the file when there is one."""
+    return f"in {source}" if source and not source.startswith("<") else "in config"
+
+
 def check_names(
     plugins: Sequence[PluginInfo],
     settings: PluginsConfig,
@@ -264,7 +271,7 @@ def check_names(
     """Plugin names the operator gave to turn plugins off or restrict them must exist: a
     typo there would silently keep a plugin on (or every other plugin off)."""
     known = [p.name for p in plugins]
-    config = f"in {source}" if source and not source.startswith("<") else "in config"
+    config = _in_config(source)
     given = [(n, "-p no:") for n in disable]
     given += [(n, f"plugins.disable {config}") for n in settings.disable]
     given += [(n, f"plugins.only {config}") for n in settings.only or ()]

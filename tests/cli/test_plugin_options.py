@@ -67,6 +67,20 @@ def test_p_unknown_name_is_bad_input_with_a_suggestion(
     assert "-p dmeo: 'dmeo' is no plugin or importable module; did you mean 'demo'?" in (out.stderr)
 
 
+def test_unknown_names_in_plugins_enable_and_disable_name_the_file(
+    demo: PluginDists, gini_cli: CliInvoker, tmp_path: Path
+) -> None:
+    """An unknown name in [plugins] enable or disable is bad input naming the config file, the
+    same way for both keys (enable used to say only "in config")."""
+    for key in ("enable", "disable"):
+        config = tmp_path / f"{key}.toml"
+        config.write_text(f'[plugins]\n{key} = ["dmeo"]\n')
+        out = gini_cli("--config", str(config), "plugins")
+        assert out.exit_code == 2, out.stderr
+        assert f"plugins.{key} in {config}: 'dmeo' is no " in out.stderr
+        assert "did you mean 'demo'?" in out.stderr
+
+
 def test_p_no_without_a_name_is_a_usage_error(gini_cli: CliInvoker) -> None:
     """-p no: with nothing after it is a click usage error (exit 2)."""
     out = gini_cli("-p", "no:", "plugins")
