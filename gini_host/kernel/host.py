@@ -424,11 +424,25 @@ class Host:
             raise
 
     def _warn_unknown_stage_tables(self) -> None:
+        """A ``[stages."ID"]`` table no stage answers to: a typo (with a suggestion), or a
+        stage whose plugin is not active (saying why, as an unknown target does)."""
+        from gini_host.kernel.absence import plugin_part, why_inactive
+
+        versions = self.installed.versions if self.installed is not None else None
         for sid in self.config.stages:
             if not self.stage_manager.has_stage(sid):
-                more = did_you_mean(suggest(sid, self.stage_manager.stage_ids()))
+                plugin = plugin_part(sid)
+                known = any(p.name == plugin for p in self.plugins)
+                cause = why_inactive(plugin, self.plugins, versions) if known else None
+                if cause is None:  # an active plugin, or none of that name: likely a typo
+                    more = did_you_mean(suggest(sid, self.stage_manager.stage_ids()))
+                else:
+                    more = f": {cause}"
                 logger.warning(
-                    "{}: stages.{!r} names no registered stage{}", self.config.source, sid, more
+                    "{}: stages.{} names no registered stage{}",
+                    self.config.source,
+                    quote_key(sid),
+                    more,
                 )
 
     def register_plugin_pipelines(self) -> list[str]:

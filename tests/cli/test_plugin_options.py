@@ -81,6 +81,26 @@ def test_unknown_names_in_plugins_enable_and_disable_name_the_file(
         assert "did you mean 'demo'?" in out.stderr
 
 
+def test_a_stage_table_of_a_disabled_plugin_says_why_its_stage_is_missing(
+    demo: PluginDists, gini_cli: CliInvoker, tmp_path: Path
+) -> None:
+    """[stages."demo::fetch"] with demo disabled: the warning says the plugin is disabled and
+    by what, and quotes the id as the file does, rather than only "names no registered stage"."""
+    config = tmp_path / "gini.toml"
+    config.write_text('[stages."demo::fetch"]\nretries = 1\n[stages."demo::fecth"]\nretries = 1\n')
+    out = gini_cli("--config", str(config), "-p", "no:demo", "plugins")
+    assert out.exit_code == 0, out.stderr
+    assert (
+        'stages."demo::fetch" names no registered stage: '
+        "plugin 'demo' is disabled: disabled by -p no:demo"
+    ) in out.stderr
+    typo = gini_cli("--config", str(config), "plugins")
+    assert typo.exit_code == 0, typo.stderr
+    assert """stages."demo::fecth" names no registered stage; did you mean 'demo::fetch'?""" in (
+        typo.stderr
+    )
+
+
 def test_p_no_without_a_name_is_a_usage_error(gini_cli: CliInvoker) -> None:
     """-p no: with nothing after it is a click usage error (exit 2)."""
     out = gini_cli("-p", "no:", "plugins")
