@@ -254,7 +254,7 @@ class PipelineError(UsageError):
         lines = "\n".join(f"  - {p}" for p in self.problems)
         count = len(self.problems)
         noun = "problem" if count == 1 else "problems"
-        super().__init__(f"pipeline {name!r} is invalid ({count} {noun}):\n{lines}")
+        super().__init__(f"cannot plan {name!r} ({count} {noun}):\n{lines}")
 
 
 class StageTimeoutError(TimeoutError):

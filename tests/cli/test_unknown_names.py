@@ -103,6 +103,17 @@ def test_a_distribution_without_an_entry_point_is_named(gini_cli: CliInvoker, co
 
 
 @pytest.mark.usefixtures("site")
+@pytest.mark.parametrize("command", ["run", "show", "graph"])
+def test_an_unknown_target_is_not_called_an_invalid_pipeline(
+    gini_cli: CliInvoker, command: str
+) -> None:
+    """A name that is no pipeline is not "pipeline 'X' is invalid": the plan cannot be made."""
+    err = lookup(gini_cli, command, "nosuch")
+    assert "pipeline 'nosuch' is invalid" not in err
+    assert "cannot plan 'nosuch' (1 problem): - unknown pipeline or stage 'nosuch'" in err
+
+
+@pytest.mark.usefixtures("site")
 def test_nothing_installed_suggests_close_plugins(gini_cli: CliInvoker) -> None:
     """A plugin part that matches nothing: nothing installed, and the closest names."""
     err = lookup(gini_cli, "run", "disk-spice::report")
