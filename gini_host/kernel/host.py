@@ -509,10 +509,28 @@ class Host:
                 cause = why_inactive(
                     plugin_part(sid), self.plugins, versions, quiet_when_absent=bare
                 )
+                own = plugin_part(sid) + SEPARATOR
+                if cause is None and not bare and not any(
+                    s.startswith(own) for s in problem.suggestions
+                ):  # no close stage of its plugin to suggest: list the stages it has
+                    cause = self._stages_of_active(sid)
                 if cause is not None:
                     problem = problem.because(cause)
             problems.append(problem)
         return PipelineError(error.name, problems)
+
+    def _stages_of_active(self, sid: str) -> str | None:
+        """For ``plugin::name`` of an active plugin with no such stage and no close id: the
+        stages it has, so the operator need not go and list them."""
+        plugin, _, name = sid.partition(SEPARATOR)
+        if not any(p.name == plugin and p.active for p in self.plugins):
+            return None
+        owned = [i for i in self.stage_manager.stage_ids() if i.startswith(plugin + SEPARATOR)]
+        if not owned:
+            return f"plugin {plugin!r} has no stage {name!r}; it registers none"
+        more = f", ... ({len(owned) - 10} more)" if len(owned) > 10 else ""
+        shown = ", ".join(owned[:10]) + more
+        return f"plugin {plugin!r} has no stage {name!r}; its stages: {shown}"
 
     def stage_configs(
         self, pipeline: Pipeline, overrides: Mapping[str, Mapping[str, Any]] | None = None

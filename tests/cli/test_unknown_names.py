@@ -114,6 +114,21 @@ def test_an_unknown_target_is_not_called_an_invalid_pipeline(
 
 
 @pytest.mark.usefixtures("site")
+@pytest.mark.parametrize("command", ["run", "validate"])
+def test_an_active_plugin_without_that_stage_lists_its_stages(
+    gini_cli: CliInvoker, command: str
+) -> None:
+    """The plugin is active but has no such stage, and no id is close: say which it has."""
+    err = lookup(gini_cli, command, "disk-space::zzzzzz")
+    assert (
+        "unknown pipeline or stage 'disk-space::zzzzzz': plugin 'disk-space' has no stage "
+        "'zzzzzz'; its stages: disk-space::report"
+    ) in err
+    none = lookup(gini_cli, command, "reporter::x")
+    assert "plugin 'reporter' has no stage 'x'; it registers none" in none
+
+
+@pytest.mark.usefixtures("site")
 def test_nothing_installed_suggests_close_plugins(gini_cli: CliInvoker) -> None:
     """A plugin part that matches nothing: nothing installed, and the closest names."""
     err = lookup(gini_cli, "run", "disk-spice::report")
