@@ -114,7 +114,10 @@ def _check_known(name: str, known: list[str], what: str) -> None:
     from gini_host.errors import UsageError
     from gini_host.naming import did_you_mean, suggest
 
-    raise UsageError(f"unknown {what} {name!r}{did_you_mean(suggest(name, known))}")
+    close = suggest(name, known)
+    # Nothing close: the names there are, so the operator need not list them to find out.
+    listed = "" if close or not known else f" (known: {', '.join(sorted(set(known)))})"
+    raise UsageError(f"unknown {what} {name!r}{listed}{did_you_mean(close)}")
 
 
 COMMANDS = (plugins_command, stages_command, pipelines_command)
