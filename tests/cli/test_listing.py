@@ -91,19 +91,14 @@ def test_stages_filter_by_tag(demo: PluginDists, gini_cli: CliInvoker) -> None:
     assert ids == ["demo::boom", "demo::lonely"]
 
 
-def test_stages_unknown_tag_with_nothing_close_lists_the_known_tags(
-    demo: PluginDists, gini_cli: CliInvoker
-) -> None:
-    """A --tag far from every tag: exit 2, and the message lists the tags there are."""
-    out = gini_cli("--no-autoload", "-p", "demo", "stages", "--tag", "zzzz")
-    assert out.exit_code == 2
-    assert "unknown tag 'zzzz' (known: boot, risky)" in out.stderr
-
-
 def test_stages_unknown_plugin_or_tag_is_bad_input_with_a_suggestion(
     demo: PluginDists, gini_cli: CliInvoker
 ) -> None:
-    """An unknown --plugin or --tag exits 2 and suggests the close name."""
+    """An unknown --plugin or --tag exits 2 and suggests the close name; with nothing close,
+    it lists the known ones."""
+    out = gini_cli("--no-autoload", "-p", "demo", "stages", "--tag", "zzzz")
+    assert out.exit_code == 2
+    assert "unknown tag 'zzzz' (known: boot, risky)" in out.stderr
     out = gini_cli("--no-autoload", "-p", "demo", "stages", "--plugin", "dmeo")
     assert out.exit_code == 2
     assert "unknown plugin 'dmeo'; did you mean 'demo'?" in out.stderr
