@@ -116,7 +116,8 @@ def _check_known(name: str, known: list[str], what: str) -> None:
 
     close = suggest(name, known)
     # Nothing close: the names there are, so the operator need not list them to find out.
-    listed = "" if close or not known else f" (known: {', '.join(sorted(set(known)))})"
+    shown = ", ".join(printable(k) for k in sorted(set(known)))  # a plugin's text, escaped
+    listed = "" if close or not known else f" (known: {shown})"
     raise UsageError(f"unknown {what} {name!r}{listed}{did_you_mean(close)}")
 
 

@@ -16,7 +16,7 @@ from packaging.utils import canonicalize_name
 
 from gini_host.kernel.discovery import ENTRY_POINT_GROUP
 from gini_host.kernel.plugins import PluginInfo
-from gini_host.naming import SEPARATOR, did_you_mean, suggest
+from gini_host.naming import SEPARATOR, did_you_mean, printable, suggest
 
 __all__ = ["distribution_named", "no_entry_point", "plugin_part", "why_inactive"]
 
@@ -67,7 +67,8 @@ def why_inactive(
         if info.name == name:
             if info.active:
                 return None
-            return f"plugin {name!r} is {info.status.value}: {info.reason or 'no reason given'}"
+            why = printable(info.reason) if info.reason else "no reason given"  # plugin text
+            return f"plugin {name!r} is {info.status.value}: {why}"
     dist = distribution_named(name, versions or {})
     if dist is not None:
         key, version = dist

@@ -30,7 +30,7 @@ from gini_host.kernel.guard import PluginCall, PluginCodeRunner
 from gini_host.kernel.hookspecs import HOOK_NAMES
 from gini_host.kernel.plugins import PRIORITY_KERNEL, PluginInfo, PluginManifest, PluginStatus
 from gini_host.logs import logger
-from gini_host.naming import did_you_mean, import_object, name_problem, suggest
+from gini_host.naming import did_you_mean, import_object, name_problem, printable, suggest
 from gini_host.shown import exception_line
 
 if TYPE_CHECKING:
@@ -354,6 +354,6 @@ def _failed(info: PluginInfo, reason: str, exc: BaseException | None = None) -> 
     info.set_status(PluginStatus.FAILED, reason)
     if exc is not None:
         info.traceback = "".join(traceback.format_exception(exc))
-    logger.warning("plugin {} failed to load: {}", info.label(), reason)
+    logger.warning("plugin {} failed to load: {}", info.label(), printable(reason))  # its text
     if info.traceback:
         logger.debug("plugin {} load traceback:\n{}", info.name, info.traceback)

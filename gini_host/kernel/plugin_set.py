@@ -30,6 +30,7 @@ from gini_host.kernel.guard import PluginCall, PluginCodeRunner
 from gini_host.kernel.plugins import PluginInfo, PluginStatus
 from gini_host.kernel.resolution import cascade
 from gini_host.logs import logger
+from gini_host.naming import printable
 from gini_host.shown import exception_line
 from gini_host.stages.manager import StageManager
 
@@ -286,10 +287,17 @@ class PluginSet:
     def fail(self, info: PluginInfo, status: PluginStatus, reason: str) -> None:
         """Take a plugin out (its hooks and stages), then its dependents, naming the cause."""
         info.set_status(status, reason)
-        logger.warning("plugin {} is {}: {}", info.label(), info.status.value, info.reason)
+        # A reason holds the plugin's own text (a preflight problem, a message): escaped, so
+        # that it cannot write a line of its own on stderr or a terminal escape.
+        logger.warning(
+            "plugin {} is {}: {}", info.label(), info.status.value, printable(info.reason or "")
+        )
         for dependent in cascade(self._plugins):
             logger.warning(
-                "plugin {} is {}: {}", dependent.name, dependent.status.value, dependent.reason
+                "plugin {} is {}: {}",
+                dependent.name,
+                dependent.status.value,
+                printable(dependent.reason or ""),
             )
         self.drop_inactive()
 

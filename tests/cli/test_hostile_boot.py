@@ -172,3 +172,40 @@ def test_hook_timeout_out_of_range_is_bad_input(
     assert done.exit_code == 2
     assert "plugins.hook_timeout" in done.stderr
     assert "Traceback" not in done.stderr
+
+
+FAKE_LINES = """
+    from gini_host import hookimpl, stage
+
+    @stage
+    def s(ctx):
+        return 1
+
+    @hookimpl
+    def gini_preflight(host):
+        return ["broken\\nerror: fake line \\x1b[31mred"]
+
+    @hookimpl
+    def gini_register_stages(host):
+        return [s]
+"""
+
+
+def test_a_plugins_reason_cannot_fake_a_line_on_stderr(
+    plugin_dist: PluginDists, gini_cli: CliInvoker, tmp_path: Path
+) -> None:
+    """A failed plugin's reason is its own text: the boot warning, the warning about its stage
+    table and the unknown-name error show it escaped, never a line or escape of its making."""
+    plugin_dist("liar", source=FAKE_LINES)
+    (tmp_path / "gini.toml").write_text('[stages."liar::s"]\nretries = 1\n')
+    done = gini_cli(
+        "--config", str(tmp_path / "gini.toml"), "--no-autoload", "-p", "liar", "run", "liar::s"
+    )
+    assert done.exit_code == 2, done.stderr
+    assert "preflight: broken\\nerror: fake line \\x1b[31mred" in done.stderr
+    assert "\x1b" not in done.stderr
+    assert not [line for line in done.stderr.splitlines() if line.startswith("error: fake")]
+    plugin_dist("importliar", source='raise RuntimeError("x\\nerror: fake import line")')
+    listed = gini_cli("--no-autoload", "-p", "importliar", "plugins")
+    assert "import failed: RuntimeError: x\\nerror: fake import line" in listed.stderr
+    assert not [line for line in listed.stderr.splitlines() if line.startswith("error: fake")]

@@ -107,6 +107,33 @@ def test_stages_unknown_plugin_or_tag_is_bad_input_with_a_suggestion(
     assert "did you mean 'risky'?" in out.stderr
 
 
+HOSTILE_TAGS = """
+    from gini_host import hookimpl, stage
+
+    @stage(tags=["a\\nerror: fake line", "\\x1b[31mred"])
+    def s(ctx):
+        return 1
+
+    @hookimpl
+    def gini_register_stages(host):
+        return [s]
+"""
+
+
+def test_known_tags_in_an_error_are_escaped(
+    plugin_dist: PluginDists, gini_cli: CliInvoker
+) -> None:
+    """The known tags an unknown --tag lists are a plugin's text: shown escaped, never obeyed
+    (no fake line, no terminal escape)."""
+    plugin_dist("hostile", source=HOSTILE_TAGS)
+    out = gini_cli("--no-autoload", "-p", "hostile", "stages", "--tag", "zzzz")
+    assert out.exit_code == 2
+    assert "\\nerror: fake line" in out.stderr
+    assert "\\x1b[31mred" in out.stderr
+    assert "\x1b" not in out.stderr
+    assert not any(line.startswith("error: fake") for line in out.stderr.splitlines())
+
+
 def test_pipelines_json_names_the_source(demo: PluginDists, gini_cli: CliInvoker) -> None:
     """pipelines --json: {name, description, stages, source}; source is the plugin or config."""
     with open("gini.toml", "w", encoding="utf-8") as fh:
