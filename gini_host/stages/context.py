@@ -21,7 +21,7 @@ if TYPE_CHECKING:
 
     from gini_host.stages.stage import Stage
 
-__all__ = ["ContextKey", "ResultsView", "RunState", "SharedStore", "StageContext"]
+__all__ = ["CancelEvent", "ContextKey", "ResultsView", "RunState", "SharedStore", "StageContext"]
 
 T = TypeVar("T")
 D = TypeVar("D")
@@ -29,6 +29,17 @@ D = TypeVar("D")
 _EMPTY: Mapping[str, Any] = MappingProxyType({})
 #: Guards the lazy creation of each context's ``cancelled`` event (rare: only when polled).
 _CREATE_EVENT = threading.Lock()
+
+
+class CancelEvent(threading.Event):
+    """``ctx.cancelled``: a ``threading.Event`` whose truth value is whether it is set.
+
+    A plain Event is always true, so ``if ctx.cancelled: return`` (how the name reads) stopped
+    every body at once and passed for a success; ``while not ctx.cancelled`` never ran.
+    """
+
+    def __bool__(self) -> bool:
+        return self.is_set()
 
 
 @final
@@ -182,7 +193,7 @@ class RunState:
         #: Set when the whole run is cancelled (``RunControl.cancel``: a signal, another
         #: thread, a KeyboardInterrupt in a stage). Fail-fast does not set it: it starts
         #: nothing new and lets running stages finish.
-        self.cancelled = threading.Event()
+        self.cancelled: threading.Event = CancelEvent()
 
 
 class StageContext:
@@ -192,7 +203,7 @@ class StageContext:
     declares one with ``@stage(config=...)``), ``ctx.results["plugin::stage"]`` the return
     value of a finished stage, ``ctx[key]`` the typed shared store, ``ctx.log`` a loguru logger
     bound to the run and the stage, ``ctx.cancelled`` an event set when the stage should stop
-    (timeout or cancelled run), ``ctx.host`` the running host or None.
+    (timeout or cancelled run; true when set), ``ctx.host`` the running host or None.
     """
 
     __slots__ = ("_cancelled", "_log", "_run", "config", "stage", "worker")
@@ -254,7 +265,7 @@ class StageContext:
             with _CREATE_EVENT:
                 event = self._cancelled
                 if event is None:
-                    event = threading.Event()
+                    event = CancelEvent()
                     if self._run.cancelled.is_set():
                         event.set()
                     self._cancelled = event

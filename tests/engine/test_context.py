@@ -140,6 +140,34 @@ def test_cancelled_event_follows_the_run() -> None:
     assert late.cancelled.is_set()
 
 
+def test_cancelled_as_a_truth_value_says_whether_it_is_set() -> None:
+    """``if ctx.cancelled:`` means what it reads as: a plain Event is always true, so a body
+    written that way stopped at once, every time, and passed for a success."""
+    run = RunState("r")
+    ctx = StageContext(stage(name="a")(lambda c: None), run)
+    assert not ctx.cancelled
+    ctx.cancel()
+    assert ctx.cancelled
+    run.cancelled.set()
+    assert StageContext(stage(name="b")(lambda c: None), run).cancelled
+
+
+def test_a_body_polling_cancelled_as_a_truth_value_runs_until_its_timeout() -> None:
+    """``while not ctx.cancelled`` waits for the timeout, instead of returning at once."""
+
+    @stage(timeout=0.2)
+    def poll(ctx: StageContext) -> str:
+        while not ctx.cancelled:
+            ctx.cancelled.wait(0.01)
+        return "stopped"
+
+    manager = StageManager()
+    manager.register_stage(poll, "disk")
+    result = manager.execute_stage("disk::poll")
+    assert result.status is StageStatus.FAILED
+    assert result.error is not None and result.error.type == "StageTimeoutError"
+
+
 @pytest.mark.in_process
 def test_later_stage_reads_earlier_result_and_store(manager: StageManager, executor: str) -> None:
     """Data written by one stage (return value and store) is read by a stage that requires it."""
@@ -263,13 +291,11 @@ def test_parallel_stages_iterate_results_safely(manager: StageManager) -> None:
 
 def test_cancel_racing_first_poll_is_not_lost(monkeypatch: pytest.MonkeyPatch) -> None:
     """A cancel (timeout) racing a stage's first look at ctx.cancelled is never lost."""
-    import types
-
     from gini_host.stages import context as context_module
 
     ctx = _context()
     canceller: list[threading.Thread] = []
-    real_event = threading.Event
+    real_event = context_module.CancelEvent
 
     def event_created_while_cancel_runs() -> threading.Event:
         # The stage thread is creating its event; the timeout's cancel() runs right now.
@@ -280,8 +306,7 @@ def test_cancel_racing_first_poll_is_not_lost(monkeypatch: pytest.MonkeyPatch) -
             thread.join(0.2)
         return real_event()
 
-    fake = types.SimpleNamespace(Event=event_created_while_cancel_runs)
-    monkeypatch.setattr(context_module, "threading", fake)
+    monkeypatch.setattr(context_module, "CancelEvent", event_created_while_cancel_runs)
     seen = ctx.cancelled
     canceller[0].join(5)
     assert ctx.cancelled is seen
