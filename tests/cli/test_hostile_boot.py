@@ -205,7 +205,8 @@ def test_a_plugins_reason_cannot_fake_a_line_on_stderr(
     assert "preflight: broken\\nerror: fake line \\x1b[31mred" in done.stderr
     assert "\x1b" not in done.stderr
     assert not [line for line in done.stderr.splitlines() if line.startswith("error: fake")]
-    plugin_dist("importliar", source='raise RuntimeError("x\\nerror: fake import line")')
+    plugin_dist("importliar", source='raise RuntimeError("x \\x1b[31mred\\nerror: fake line")')
     listed = gini_cli("--no-autoload", "-p", "importliar", "plugins")
-    assert "import failed: RuntimeError: x\\nerror: fake import line" in listed.stderr
+    assert "import failed: RuntimeError: x \\x1b[31mred" in listed.stderr
+    assert "\x1b" not in listed.stderr
     assert not [line for line in listed.stderr.splitlines() if line.startswith("error: fake")]
