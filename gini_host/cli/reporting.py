@@ -7,6 +7,7 @@ renderer costs nothing to commands that do not report.
 
 from __future__ import annotations
 
+import errno
 import os
 import re
 from collections.abc import Sequence
@@ -46,8 +47,8 @@ def report_command(session: CliSession, run_ref: str, target: str | None) -> Non
 
     doc = run_document(session, run_ref)
     path = Path(target) if target is not None else default_report_path(str(doc["run_id"]))
-    write_page(path, render_report(doc))
-    output.echo(str(path))
+    if write_page(path, render_report(doc)):
+        output.echo(str(path))
 
 
 def default_report_path(run_id: str) -> Path:
@@ -55,21 +56,45 @@ def default_report_path(run_id: str) -> Path:
     return Path(f"gini-report-{_UNSAFE.sub('_', run_id)}.html")
 
 
-def write_page(path: Path, page: str) -> None:
+def write_page(path: Path, page: str) -> bool:
     """Write ``page`` to ``path`` whole or not at all: into a temporary file beside it, then
     renamed over it, so a failure (disk full, no permission) leaves no half page and an
-    existing file as it was. A path that cannot be written is bad input (exit 2)."""
+    existing file as it was. A path that cannot be written is bad input (exit 2).
+
+    Only a regular file (or a new one) is replaced, and through a symbolic link it is the file
+    the link points at: renaming over ``/dev/null``, ``/dev/stdout`` or a FIFO would put a
+    plain file in its place (as root, in ``/dev`` too). Those are written through instead, and
+    False is returned: there is no file whose path is worth printing.
+    """
+    import stat
+
+    from gini_host.errors import OutputPathError
+
+    try:
+        mode = os.stat(path).st_mode
+    except FileNotFoundError:
+        mode = None
+    except OSError as exc:
+        raise OutputPathError(path, exc.strerror or str(exc)) from None
+    if mode is not None and stat.S_ISDIR(mode):
+        raise OutputPathError(path, "it is a directory")
+    if mode is not None and not stat.S_ISREG(mode):
+        _write_through(path, page)
+        return False
+    _replace(Path(os.path.realpath(path)), page, shown=path)
+    return True
+
+
+def _replace(path: Path, page: str, shown: Path) -> None:
+    """The page into a temporary file in ``path``'s directory, then renamed over ``path``."""
     import tempfile  # here: the command line's start-up does not pay for it
 
     from gini_host.errors import OutputPathError
 
-    if path.is_dir():
-        raise OutputPathError(path, "it is a directory")
-    directory = path.parent
     try:
-        handle, scratch = tempfile.mkstemp(dir=directory, prefix=f".{path.name}.", suffix=".tmp")
+        handle, scratch = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     except OSError as exc:
-        raise OutputPathError(path, exc.strerror or str(exc)) from None
+        raise OutputPathError(shown, exc.strerror or str(exc)) from None
     try:
         with os.fdopen(handle, "w", encoding="utf-8") as stream:
             os.fchmod(stream.fileno(), 0o644)  # a report is for sharing, unlike mkstemp's 0600
@@ -77,7 +102,27 @@ def write_page(path: Path, page: str) -> None:
         os.replace(scratch, path)
     except OSError as exc:
         Path(scratch).unlink(missing_ok=True)
+        raise OutputPathError(shown, exc.strerror or str(exc)) from None
+
+
+def _write_through(path: Path, page: str) -> None:
+    """The page written into a device, FIFO or socket as it is. Opened without blocking, so
+    a FIFO nobody reads is an error rather than a host that waits forever; written blocking."""
+    from gini_host.errors import OutputPathError
+
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_NONBLOCK | os.O_NOCTTY)
+    except OSError as exc:
+        reason = "nothing reads from it" if exc.errno == errno.ENXIO else exc.strerror
+        raise OutputPathError(path, reason or str(exc)) from None
+    try:
+        os.set_blocking(fd, True)
+        with os.fdopen(fd, "wb", closefd=False) as stream:
+            stream.write(page.encode("utf-8"))
+    except OSError as exc:
         raise OutputPathError(path, exc.strerror or str(exc)) from None
+    finally:
+        os.close(fd)
 
 
 COMMANDS: Sequence[click.Command] = (report_command,)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import stat
 from collections import Counter
 from html.parser import HTMLParser
 from pathlib import Path
@@ -167,6 +169,52 @@ def test_a_path_that_cannot_be_written_is_bad_input(
     assert result.stdout == ""
     assert result.stderr.strip().splitlines() == [f"error: cannot write {where}: {reason}"]
     assert sorted(p.name for p in tmp_path.iterdir()) == before
+
+
+def test_a_fifo_is_written_through_never_replaced(
+    failed_run: dict[str, Any], cli: Cli, tmp_path: Path
+):
+    """-o onto a FIFO (as onto /dev/null or /dev/stdout) writes the page into it: renaming a
+    file over it replaced the FIFO with a plain file (as root, /dev/null itself). No path is
+    printed: there is no file to point at."""
+    fifo = tmp_path / "pipe"
+    os.mkfifo(fifo)
+    reader = os.open(fifo, os.O_RDONLY | os.O_NONBLOCK)
+    try:
+        result = cli("report", "last", "-o", str(fifo))
+        page = os.read(reader, 1 << 20)
+    finally:
+        os.close(reader)
+    assert result.exit_code == 0, result
+    assert result.stdout == ""
+    assert stat.S_ISFIFO(fifo.lstat().st_mode)
+    assert page.startswith(b"<!DOCTYPE html>")
+
+
+def test_a_fifo_nobody_reads_is_bad_input_not_a_hang(
+    failed_run: dict[str, Any], cli: Cli, tmp_path: Path
+):
+    fifo = tmp_path / "pipe"
+    os.mkfifo(fifo)
+    result = cli("report", "last", "-o", str(fifo))
+    assert result.exit_code == 2, result
+    assert result.stderr.strip() == f"error: cannot write {fifo}: nothing reads from it"
+    assert stat.S_ISFIFO(fifo.lstat().st_mode)
+
+
+def test_through_a_symbolic_link_the_file_it_points_at_is_replaced(
+    failed_run: dict[str, Any], cli: Cli, tmp_path: Path
+):
+    (tmp_path / "reports").mkdir()
+    real = tmp_path / "reports" / "latest.html"
+    real.write_text("old", encoding="utf-8")
+    link = tmp_path / "latest.html"
+    link.symlink_to(real)
+    result = cli("report", "last", "-o", str(link))
+    assert result.exit_code == 0, result
+    assert link.is_symlink()
+    assert real.read_text(encoding="utf-8").startswith("<!DOCTYPE html>")
+    assert sorted(p.name for p in real.parent.iterdir()) == ["latest.html"]
 
 
 def test_an_unknown_run_is_bad_input(failed_run: dict[str, Any], cli: Cli):
