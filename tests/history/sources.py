@@ -119,3 +119,39 @@ HOSTILE = """
     def gini_register_stages(host):
         return [selfref, lock, loud, tuple_, bad_error]
 """
+
+#: Values whose encoding runs plugin code that misbehaves: ``loud``'s pickling prints,
+#: ``stuck``'s never returns until the test sets ``RELEASE`` (the module's own event).
+ENCODING = """
+    import threading
+
+    from gini_host import hookimpl, stage
+
+    RELEASE = threading.Event()
+
+    class Loud:
+        def __reduce__(self):
+            print("pickling Loud")
+            return (Loud, ())
+
+    class Stuck:
+        def __reduce__(self):
+            RELEASE.wait()
+            return (Stuck, ())
+
+    @stage
+    def loud(ctx):
+        return Loud()
+
+    @stage
+    def stuck(ctx):
+        return Stuck()
+
+    @stage
+    def plain(ctx):
+        return {"kept": [1, 2]}
+
+    @hookimpl
+    def gini_register_stages(host):
+        return [loud, stuck, plain]
+"""

@@ -12,7 +12,7 @@ import pytest
 from gini_host.builtin.history import values
 from gini_host.testing import CliInvoker, PluginDists
 
-from .sources import HOSTILE
+from .sources import ENCODING, HOSTILE
 
 
 class Custom:
@@ -148,3 +148,39 @@ def test_hostile_values_are_recorded_and_the_run_is_not_broken(
     assert error["message"] == "<unprintable BadStr: str() raised ValueError>"
     text = gini_cli("runs", "show", "last")
     assert text.exit_code == 0, text
+
+
+def test_what_a_value_prints_while_it_is_recorded_goes_to_stderr(
+    plugin_dist: PluginDists, gini_cli: CliInvoker
+) -> None:
+    """Pickling a value for the history calls its ``__reduce__`` (plugin code) after the run's
+    JSON was printed: its print went to stdout, behind the document."""
+    plugin_dist("encoding", source=ENCODING)
+    ran = gini_cli("--no-autoload", "-p", "encoding", "run", "encoding::loud", "--json")
+    assert ran.exit_code == 0, ran
+    assert ran.json["stages"]["encoding::loud"]["status"] == "succeeded"
+    assert "[encoding::loud] pickling Loud" in ran.stderr.splitlines()
+
+
+def test_a_value_whose_encoding_hangs_costs_only_that_value(
+    plugin_dist: PluginDists, gini_cli: CliInvoker, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A ``__reduce__`` that never returns held the history's writer: the whole run went
+    unrecorded. Now that value is noted as not stored and the rest of the run is kept."""
+    monkeypatch.setattr(values, "ENCODE_LIMIT", 0.2)
+    plugin_dist("encoding", source=ENCODING)
+    try:
+        ran = gini_cli(
+            "--no-autoload", "-p", "encoding", "run", "encoding::stuck", "encoding::plain"
+        )
+        assert ran.exit_code == 0, ran
+        shown = gini_cli("runs", "show", "last", "--json")
+    finally:
+        import sys
+
+        sys.modules["encoding"].RELEASE.set()
+    assert shown.exit_code == 0, shown
+    stages = {s["stage_id"]: s for s in shown.json["stages"]}
+    assert stages["encoding::stuck"]["value_stored"] is False
+    assert "took longer than 0.2s" in stages["encoding::stuck"]["value_note"]
+    assert stages["encoding::plain"]["value"] == {"kept": [1, 2]}

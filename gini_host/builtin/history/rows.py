@@ -14,7 +14,7 @@ from typing import Any
 
 import attrs
 
-from gini_host.builtin.history.values import encode
+from gini_host.builtin.history.values import encode_untrusted
 from gini_host.stages.observers import RunInfo
 from gini_host.stages.pipeline import Pipeline
 from gini_host.stages.results import StageResult
@@ -97,7 +97,7 @@ def _attempt_log(result: StageResult) -> str | None:
 
 def stage_row(run_id: str, position: int, result: StageResult) -> dict[str, Any]:
     """The ``stages`` row of one result; the value encoded here (JSON, pickle or a note)."""
-    stored = encode(result.value)
+    stored = encode_untrusted(result.value, result.stage_id)
     return {
         "run_id": run_id,
         "stage_id": result.stage_id,

@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import json
 import pickle
+import queue
+import threading
 from typing import Any, Final
 
 import attrs
@@ -20,13 +22,27 @@ import attrs
 from gini_host.shown import safe_repr
 from gini_host.stages.results import ErrorInfo
 
-__all__ = ["MAX_VALUE_BYTES", "StoredValue", "ValueNotRestorable", "decode", "encode"]
+__all__ = [
+    "ENCODE_LIMIT",
+    "MAX_VALUE_BYTES",
+    "StoredValue",
+    "ValueNotRestorable",
+    "decode",
+    "encode",
+    "encode_untrusted",
+]
 
 #: Larger values are not stored (a stage that returns a 1 GB array would bloat the history
 #: and slow every later read); the note says how large it was.
 MAX_VALUE_BYTES: Final = 16 * 1024 * 1024
 #: Length of the ``value_repr`` shown for values that are not JSON.
 REPR_LIMIT: Final = 300
+#: Seconds encoding one value (its ``__reduce__``, ``__repr__``: plugin code) may take before
+#: it is abandoned and the value recorded as not stored. Below the writer's 10 s close limit,
+#: so one hanging value costs the history that value, not the whole run's record.
+ENCODE_LIMIT: Final = 5.0
+#: Types whose values encode without calling any method a plugin could have written.
+_INERT: Final = (type(None), str, int, bool, float)
 
 JSON: Final = "json"
 PICKLE: Final = "pickle"
@@ -105,6 +121,64 @@ def encode(value: Any) -> StoredValue:
         note = f"too large to store ({len(data):,} bytes pickled, limit {MAX_VALUE_BYTES:,})"
         return StoredValue(NOT_STORED, None, shown, note)
     return StoredValue(PICKLE, data, shown)
+
+
+def encode_untrusted(value: Any, label: str) -> StoredValue:
+    """:func:`encode` for a value a stage returned, run as plugin code: what its methods print
+    goes to stderr as ``[label] ...`` (the history writes after the run's JSON document, which
+    must stay alone on stdout), and past :data:`ENCODE_LIMIT` the value is noted as not stored
+    while the stuck call is abandoned on its daemon thread. Plain scalars, which call no
+    plugin method, are encoded at once."""
+    if type(value) in _INERT:
+        return encode(value)
+    return _encoder.encode(value, label)
+
+
+class _Encoder:
+    """One daemon thread that encodes values; replaced by a fresh one when a value hangs."""
+
+    def __init__(self) -> None:
+        self._jobs: queue.SimpleQueue[tuple[Any, str, list[StoredValue], threading.Event]] | None
+        self._jobs = None
+        self._lock = threading.Lock()
+
+    def encode(self, value: Any, label: str) -> StoredValue:
+        box: list[StoredValue] = []
+        done = threading.Event()
+        with self._lock:
+            if self._jobs is None:
+                self._jobs = queue.SimpleQueue()
+                threading.Thread(
+                    target=_encode_jobs,
+                    args=(self._jobs,),
+                    name="gini-host history values",
+                    daemon=True,
+                ).start()
+            jobs = self._jobs
+        jobs.put((value, label, box, done))
+        if done.wait(ENCODE_LIMIT):
+            return box[0]
+        with self._lock:
+            if self._jobs is jobs:
+                self._jobs = None  # the thread is stuck in plugin code: the next value gets another
+        note = f"encoding it took longer than {ENCODE_LIMIT:g}s and was abandoned"
+        return StoredValue(NOT_STORED, None, "<not shown: its encoding never ended>", note)
+
+
+def _encode_jobs(
+    jobs: queue.SimpleQueue[tuple[Any, str, list[StoredValue], threading.Event]],
+) -> None:
+    from gini_host.capture import stdout_to_stderr
+
+    while True:
+        value, label, box, done = jobs.get()
+        with stdout_to_stderr(label):
+            box.append(encode(value))
+        done.set()
+        del value, box, done  # no reference kept to the last value while waiting
+
+
+_encoder = _Encoder()
 
 
 def decode(kind: str, data: str | bytes | None) -> Any:
