@@ -237,6 +237,24 @@ def test_retention_keeps_the_newest_runs_and_prune_keeps_n(
     assert cli("runs", "show", ids[1]).exit_code == 2
 
 
+def test_counts_past_what_sqlite_can_hold_mean_all_runs(
+    flaky: Path, cli: Cli, database: Path
+) -> None:
+    """keep, --limit and prune --keep beyond 2**63: an OverflowError traceback before (and
+    with keep, the run went unrecorded); now they mean every run."""
+    huge = str(10**20)
+    config = (flaky / "gini.toml").read_text().replace("[history]\n", f"[history]\nkeep = {huge}\n")
+    (flaky / "gini.toml").write_text(config)
+    ran = cli("run", "flaky::side", "--json")
+    assert ran.exit_code == 0, ran
+    assert "Traceback" not in ran.stderr
+    listed = cli("runs", "--limit", huge, "--json")
+    assert listed.exit_code == 0, listed
+    assert [r["run_id"] for r in listed.json] == [ran.json["run_id"]]
+    pruned = cli("runs", "prune", "--keep", huge, "--json")
+    assert pruned.json == {"pruned": 0, "kept": 1}
+
+
 def test_run_json_carries_the_run_id_that_runs_show_knows(flaky: Path, cli: Cli) -> None:
     """run --json has run_id (and resumed_from null); runs show takes that id."""
     ran = cli("run", "flaky::side", "--json").json

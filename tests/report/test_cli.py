@@ -247,4 +247,3 @@ def test_the_report_of_a_real_run_in_the_browser(
     assert len(browser.find_elements(By.TAG_NAME, "script")) == 1  # the report's own
     assert browser.find_elements(By.TAG_NAME, "img") == []
     browser.save_screenshot(str(tmp_path / "run.png"))
-

@@ -331,7 +331,7 @@ class HistoryStore:
                 for r in self.connection.execute(
                     "SELECT run_id FROM runs ORDER BY started_at DESC, rowid DESC "
                     "LIMIT -1 OFFSET ?",
-                    (keep,),
+                    (_sql_count(keep),),
                 )
             ]
             for table in ("logs", "stages", "runs"):
@@ -357,7 +357,7 @@ class HistoryStore:
         sql = f"SELECT {_LISTED} FROM runs {where} ORDER BY started_at DESC, rowid DESC"
         if limit is not None:
             sql += " LIMIT ?"
-            params.append(limit)
+            params.append(_sql_count(limit))
         cursor = self.connection.execute(sql, params)
         names = [d[0] for d in cursor.description]
         return [dict(zip(names, row, strict=True)) for row in cursor]
@@ -462,3 +462,14 @@ def move_aside(path: str, exc: BaseException) -> str:
         aside,
     )
     return aside
+
+
+#: The largest integer SQLite takes: a count above it means "all of them".
+_SQL_MAX_INT: Final = 2**63 - 1
+
+
+def _sql_count(n: int) -> int:
+    """A row count the operator gave (``--limit``, ``keep``), which Python lets grow past
+    what SQLite can bind (OverflowError, a traceback, and with ``keep`` the run unrecorded);
+    any count that large means every row."""
+    return min(n, _SQL_MAX_INT)
