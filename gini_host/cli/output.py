@@ -11,9 +11,9 @@ import enum
 import json
 import math
 import sys
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import PurePath
-from typing import TYPE_CHECKING, Any, Final
+from typing import TYPE_CHECKING, Any, Final, TypeVar
 
 import click
 
@@ -21,6 +21,7 @@ from gini_host import capture
 from gini_host.logs import color_enabled
 
 if TYPE_CHECKING:
+    from gini_host.bounded import BoundedCaller, Outcome
     from gini_host.kernel.plugins import PluginInfo
     from gini_host.stages.pipeline import Pipeline, PipelineSpec
     from gini_host.stages.results import PipelineResult, StageResult
@@ -36,11 +37,15 @@ __all__ = [
     "preflight_json",
     "render_value",
     "run_json",
+    "shown_json_value",
+    "shown_value",
     "stage_json",
     "styled",
     "table",
     "table_lines",
 ]
+
+T = TypeVar("T")
 
 #: Colours of statuses in text output (plugin and stage statuses share the words).
 STATUS_COLORS: Final = {
@@ -143,7 +148,7 @@ def stage_result_json(result: StageResult) -> dict[str, Any]:
     from gini_host.stages.results import StageStatus
 
     dry = result.status is StageStatus.DRY_RUN
-    value, value_repr = (None, None) if dry else json_value(result.value)
+    value, value_repr = (None, None) if dry else shown_json_value(result.value, result.stage_id)
     return {
         "status": result.status.value,
         "plugin": result.plugin,
@@ -180,6 +185,56 @@ def json_value(value: object) -> tuple[Any, str | None]:
     except BaseException:  # TypeError, ValueError, RecursionError, or a subclass's own
         pass
     return None, safe_repr(value)
+
+
+#: Seconds showing one stage value (its ``repr``, its ``items()``: plugin code) may take before
+#: a placeholder is shown instead and the call is abandoned (:mod:`gini_host.bounded`).
+SHOW_LIMIT: Final = 5.0
+#: Values of these types are shown without calling any method a plugin could have written.
+_INERT: Final = (type(None), str, int, float, bool)
+
+
+def shown_json_value(value: object, label: str) -> tuple[Any, str | None]:
+    """:func:`json_value` run as the plugin code it is: within :data:`SHOW_LIMIT`, what it
+    prints labelled ``[label]``, anything it raises (``KeyboardInterrupt`` too) a
+    placeholder: a stage's value can neither hang the host's output nor pass for a Ctrl-C."""
+    if type(value) in _INERT:
+        return json_value(value)
+    outcome = _bounded(lambda: json_value(value), label)
+    if outcome.finished and outcome.error is None and outcome.value is not None:
+        return outcome.value
+    return None, _not_shown(value, outcome.error)
+
+
+def shown_value(value: object, label: str, indent: int = 0) -> str:
+    """:func:`render_value` run as plugin code, as :func:`shown_json_value` runs
+    :func:`json_value`."""
+    if type(value) in _INERT:
+        return render_value(value, indent)
+    outcome = _bounded(lambda: render_value(value, indent), label)
+    if outcome.finished and outcome.error is None and outcome.value is not None:
+        return outcome.value
+    return " " * indent + _not_shown(value, outcome.error)
+
+
+def _bounded(function: Callable[[], T], label: str) -> Outcome[T]:
+    global _shower
+    from gini_host.bounded import BoundedCaller  # here: a listing never needs it
+
+    if _shower is None:
+        _shower = BoundedCaller("gini-host values shown")
+    return _shower.call(function, SHOW_LIMIT, label)
+
+
+_shower: BoundedCaller | None = None
+
+
+def _not_shown(value: object, error: BaseException | None) -> str:
+    from gini_host.shown import type_name
+
+    if error is not None:
+        return f"<unprintable {type_name(value)}: showing it raised {type_name(error)}>"
+    return f"<not shown: showing this {type_name(value)} took longer than {SHOW_LIMIT:g}s>"
 
 
 def run_json(

@@ -272,7 +272,7 @@ def _print_outcome(session: CliSession, pipeline: Pipeline, result: PipelineResu
             if r.status is StageStatus.SUCCEEDED and r.value is not None:
                 output.echo()
                 output.echo(output.styled(sid, bold=True))
-                output.echo(output.render_value(r.value, indent=2))
+                output.echo(output.shown_value(r.value, sid, indent=2))
     traced = {
         sid: r.error.traceback
         for sid, r in result.failures.items()

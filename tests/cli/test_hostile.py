@@ -5,6 +5,8 @@ whole output is still printed."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 import pytest
 
 from gini_host.testing import CliInvoker, PluginDists
@@ -165,3 +167,57 @@ def test_a_stage_replacing_sys_stdout_does_not_take_the_hosts_output(
     )
     assert out.exit_code == 0, out
     assert out.json["stages"]["hostile::replaces_stdout"]["status"] == "succeeded"
+
+
+@pytest.fixture
+def short_limits(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """Showing or storing a value may take 0.2 s here (5 s in the product); the hostile
+    module's hanging values are released when the test ends."""
+    import sys
+
+    from gini_host.builtin.history import values
+    from gini_host.cli import output
+
+    monkeypatch.setattr(output, "SHOW_LIMIT", 0.2)
+    monkeypatch.setattr(values, "ENCODE_LIMIT", 0.2)
+    try:
+        yield
+    finally:
+        module = sys.modules.get("hostile")
+        if module is not None:
+            module.RELEASE.set()
+
+
+@pytest.mark.parametrize("as_json", [False, True])
+def test_a_value_whose_repr_hangs_cannot_hang_the_output(
+    hostile: PluginDists, gini_cli: CliInvoker, short_limits: None, as_json: bool
+) -> None:
+    """A target value whose repr() never returns hung `run` after its summary (no values, no
+    JSON, no shutdown hooks, no exit). Now it is a placeholder and the rest is printed."""
+    targets = ("hostile::hangs_when_shown", "hostile::noisy")
+    out = gini_cli(*ONLY, "run", *targets, *(("--json",) if as_json else ()))
+    assert out.exit_code == 0, out
+    placeholder = "<not shown: showing this HangsWhenShown took longer than 0.2s>"
+    if as_json:
+        stage = out.json["stages"]["hostile::hangs_when_shown"]
+        assert (stage["value"], stage["value_repr"]) == (None, placeholder)
+        assert out.json["stages"]["hostile::noisy"]["value"] == "quiet result"
+    else:
+        assert f"  {placeholder}\n" in out.stdout
+        assert "quiet result" in out.stdout
+
+
+@pytest.mark.parametrize("as_json", [False, True])
+def test_a_keyboard_interrupt_from_a_values_items_is_not_a_ctrl_c(
+    hostile: PluginDists, gini_cli: CliInvoker, as_json: bool
+) -> None:
+    """Showing a dict whose items() raises KeyboardInterrupt: a placeholder, not exit 130."""
+    targets = ("hostile::interrupting_items", "hostile::noisy")
+    out = gini_cli(*ONLY, "run", *targets, *(("--json",) if as_json else ()))
+    assert out.exit_code == 0, out
+    assert "Traceback" not in out.stderr
+    if as_json:
+        assert out.json["stages"]["hostile::noisy"]["value"] == "quiet result"
+        assert out.json["stages"]["hostile::interrupting_items"]["value"] is None
+    else:
+        assert "quiet result" in out.stdout

@@ -54,6 +54,33 @@ class Unrepresentable:
         raise ValueError("no repr for you")
 
 
+#: What :class:`HangsWhenShown` waits for: set by the test when it is done (nobody else does).
+RELEASE = threading.Event()
+
+
+class HangsWhenShown:
+    """A value whose ``repr()`` (so showing it, storing it) never returns until
+    :data:`RELEASE` is set."""
+
+    def __repr__(self) -> str:
+        RELEASE.wait()
+        return "HangsWhenShown()"
+
+    def __reduce__(self) -> Any:
+        RELEASE.wait()
+        return (HangsWhenShown, ())
+
+
+class InterruptingItems(dict[str, int]):
+    """A dict whose ``items()`` raises KeyboardInterrupt: plugin code, not a Ctrl-C."""
+
+    def items(self) -> Any:
+        raise KeyboardInterrupt("raised by items(), not by a signal")
+
+    def __iter__(self) -> Any:
+        raise KeyboardInterrupt("raised by __iter__(), not by a signal")
+
+
 @stage
 def noisy(ctx: StageContext) -> str:
     print("noisy says hello")
@@ -146,6 +173,18 @@ def huge(ctx: StageContext) -> dict[str, Any]:
     return {"blob": "x" * 1_000_000, "number": 10**5000}
 
 
+@stage
+def hangs_when_shown(ctx: StageContext) -> HangsWhenShown:
+    """Not in :data:`STAGES`: its value hangs whoever shows it, until :data:`RELEASE`."""
+    return HangsWhenShown()
+
+
+@stage
+def interrupting_items(ctx: StageContext) -> InterruptingItems:
+    """Not in :data:`STAGES`: its value raises KeyboardInterrupt when iterated."""
+    return InterruptingItems(a=1)
+
+
 @stage(requires=["self_referential", "deep", "unrepresentable", "huge"])
 def reads_them_all(ctx: StageContext) -> str:
     """Values pass to dependents as they are (to workers too)."""
@@ -192,4 +231,10 @@ SOURCE = Path(__file__).read_text(encoding="utf-8")
 
 @hookimpl
 def gini_register_stages(host: Any) -> list[Any]:
-    return [*STAGES, raises_unprintable_interrupt, replaces_stdout]
+    return [
+        *STAGES,
+        raises_unprintable_interrupt,
+        replaces_stdout,
+        hangs_when_shown,
+        interrupting_items,
+    ]

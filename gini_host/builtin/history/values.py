@@ -13,12 +13,11 @@ from __future__ import annotations
 
 import json
 import pickle
-import queue
-import threading
 from typing import Any, Final
 
 import attrs
 
+from gini_host.bounded import BoundedCaller
 from gini_host.shown import safe_repr
 from gini_host.stages.results import ErrorInfo
 
@@ -131,54 +130,14 @@ def encode_untrusted(value: Any, label: str) -> StoredValue:
     plugin method, are encoded at once."""
     if type(value) in _INERT:
         return encode(value)
-    return _encoder.encode(value, label)
+    outcome = _encoder.call(lambda: encode(value), ENCODE_LIMIT, label)
+    if outcome.finished and outcome.value is not None:
+        return outcome.value
+    note = f"encoding it took longer than {ENCODE_LIMIT:g}s and was abandoned"
+    return StoredValue(NOT_STORED, None, "<not shown: its encoding never ended>", note)
 
 
-class _Encoder:
-    """One daemon thread that encodes values; replaced by a fresh one when a value hangs."""
-
-    def __init__(self) -> None:
-        self._jobs: queue.SimpleQueue[tuple[Any, str, list[StoredValue], threading.Event]] | None
-        self._jobs = None
-        self._lock = threading.Lock()
-
-    def encode(self, value: Any, label: str) -> StoredValue:
-        box: list[StoredValue] = []
-        done = threading.Event()
-        with self._lock:
-            if self._jobs is None:
-                self._jobs = queue.SimpleQueue()
-                threading.Thread(
-                    target=_encode_jobs,
-                    args=(self._jobs,),
-                    name="gini-host history values",
-                    daemon=True,
-                ).start()
-            jobs = self._jobs
-        jobs.put((value, label, box, done))
-        if done.wait(ENCODE_LIMIT):
-            return box[0]
-        with self._lock:
-            if self._jobs is jobs:
-                self._jobs = None  # the thread is stuck in plugin code: the next value gets another
-        note = f"encoding it took longer than {ENCODE_LIMIT:g}s and was abandoned"
-        return StoredValue(NOT_STORED, None, "<not shown: its encoding never ended>", note)
-
-
-def _encode_jobs(
-    jobs: queue.SimpleQueue[tuple[Any, str, list[StoredValue], threading.Event]],
-) -> None:
-    from gini_host.capture import stdout_to_stderr
-
-    while True:
-        value, label, box, done = jobs.get()
-        with stdout_to_stderr(label):
-            box.append(encode(value))
-        done.set()
-        del value, box, done  # no reference kept to the last value while waiting
-
-
-_encoder = _Encoder()
+_encoder = BoundedCaller("gini-host history values")
 
 
 def decode(kind: str, data: str | bytes | None) -> Any:
