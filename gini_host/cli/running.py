@@ -18,6 +18,9 @@ if TYPE_CHECKING:
     from gini_host.stages.pipeline import Pipeline
     from gini_host.stages.results import PipelineResult
 
+#: gini_host.kernel.limits.MAX_JOBS, as a literal: ``--help`` imports no kernel module.
+_MAX_JOBS = 1024
+
 __all__ = ["COMMANDS"]
 
 _PREFLIGHT_STAGE = "core::preflight"
@@ -88,7 +91,8 @@ def _preflight_verdicts(host: Host) -> dict[str, tuple[str, list[str]]]:
 @click.option(
     "-j",
     "--jobs",
-    type=click.IntRange(min=1),
+    # The bound of [run] jobs: a typo (-j 100000) must not start that many worker processes.
+    type=click.IntRange(min=1, max=_MAX_JOBS),
     metavar="N",
     help="Run up to N stages at once (N > 1 picks the threads executor unless one is chosen).",
 )

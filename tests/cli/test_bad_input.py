@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from gini_host.kernel.config import MAX_DEPTH, ConfigError, config_from_toml, parse_set_options
+from gini_host.kernel.limits import MAX_JOBS
 from gini_host.testing import CliInvoker, PluginDists
 
 NO_DEMO = ("--no-autoload", "-p", "demo")
@@ -44,6 +45,15 @@ def test_numbers_out_of_their_documented_range(
     """Delays, timeouts, counts and limits outside their range name the key; exit 2."""
     Path("gini.toml").write_text(f"[{table}]\n{key} = {value}\n")
     _bad(gini_cli(*NO_DEMO, "run", "demo::fetch"), f"{key}: must be")
+
+
+@pytest.mark.parametrize("jobs", ["1025", "100000000", str(2**70)])
+def test_jobs_flag_has_the_range_of_run_jobs(
+    demo: PluginDists, gini_cli: CliInvoker, jobs: str
+) -> None:
+    """-j had no upper bound while [run] jobs stops at 1024: `-j 100000 --executor processes`
+    would start a worker process per ready stage, up to that many."""
+    _bad(gini_cli(*NO_DEMO, "run", "demo::fetch", "-j", jobs), f"1<=x<={MAX_JOBS}")
 
 
 def _nested(depth: int) -> str:
@@ -97,7 +107,7 @@ def test_default_config_that_is_not_a_regular_file(gini_cli: CliInvoker, kind: s
 
 def test_a_utf8_byte_order_mark_is_accepted(demo: PluginDists, gini_cli: CliInvoker) -> None:
     """Editors on Windows write a BOM; the file's settings still apply."""
-    Path("gini.toml").write_bytes(b"\xef\xbb\xbf[plugins]\ndisable = [\"demo\"]\n")
+    Path("gini.toml").write_bytes(b'\xef\xbb\xbf[plugins]\ndisable = ["demo"]\n')
     done = gini_cli("-p", "demo", "plugins", "--json")
     assert done.exit_code == 0, done
     status = {p["name"]: p["status"] for p in done.json}
@@ -107,8 +117,15 @@ def test_a_utf8_byte_order_mark_is_accepted(demo: PluginDists, gini_cli: CliInvo
 @pytest.mark.parametrize(
     ("value", "autoload"),
     [
-        ("1", False), ("true", False), ("YES", False), (" on ", False),
-        ("0", True), ("false", True), ("no", True), (" 0", True), ("", True),
+        ("1", False),
+        ("true", False),
+        ("YES", False),
+        (" on ", False),
+        ("0", True),
+        ("false", True),
+        ("no", True),
+        (" 0", True),
+        ("", True),
     ],
 )
 def test_autoload_variable_is_read_as_pytest_reads_it(
@@ -154,8 +171,13 @@ def test_a_signal_during_shutdown_hooks_exits_130(
     plugin_dist("waiter", SIGNALS_IN_SHUTDOWN)
     marker = tmp_path / "marker"
     done = gini_cli(
-        "--no-autoload", "-p", "waiter", "plugins",
-        env={"HOSTILE_MARKER": str(marker)}, subprocess=True, cwd=tmp_path,
+        "--no-autoload",
+        "-p",
+        "waiter",
+        "plugins",
+        env={"HOSTILE_MARKER": str(marker)},
+        subprocess=True,
+        cwd=tmp_path,
     )
     assert done.exit_code == 130, done.stderr
     assert marker.read_text() == "shutdown finished"
