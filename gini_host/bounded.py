@@ -26,7 +26,7 @@ from typing import Any, Generic, TypeVar
 
 import attrs
 
-__all__ = ["BoundedCaller", "Outcome"]
+__all__ = ["BoundedCaller", "Outcome", "call_with_limit"]
 
 T = TypeVar("T")
 
@@ -89,3 +89,22 @@ def _work(jobs: queue.SimpleQueue[_Job]) -> None:
         outcome.finished = True
         done.set()
         del function, outcome, done  # keep no reference to the last value while idle
+
+
+def call_with_limit(function: Callable[[], T], limit: float, name: str) -> Outcome[T]:
+    """``function()`` on a daemon thread of its own, given ``limit`` seconds: for calls that
+    may legitimately take long and must not queue behind one another (a stage's value
+    unpickled in the host). Abandoned past the limit, as :meth:`BoundedCaller.call`."""
+    outcome: Outcome[T] = Outcome()
+
+    def run() -> None:
+        try:
+            outcome.value = function()
+        except BaseException as exc:  # plugin code: reported to the caller, never raised here
+            outcome.error = exc
+        outcome.finished = True
+
+    thread = threading.Thread(target=run, name=name, daemon=True)
+    thread.start()
+    thread.join(limit)
+    return outcome

@@ -221,3 +221,20 @@ def test_a_keyboard_interrupt_from_a_values_items_is_not_a_ctrl_c(
         assert out.json["stages"]["hostile::interrupting_items"]["value"] is None
     else:
         assert "quiet result" in out.stdout
+
+
+@pytest.mark.parametrize("executor", ["processes", "dask"])
+def test_a_value_whose_unpickling_hangs_in_the_host_times_out(
+    hostile: PluginDists, gini_cli: CliInvoker, executor: str
+) -> None:
+    """The host unpickles a worker's value (its __setstate__ is plugin code): one that never
+    returned held the run forever, past the stage's timeout (1 s). It is that timeout now."""
+    targets = ("hostile::hangs_when_loaded", "hostile::noisy")
+    out = gini_cli(
+        *ONLY, "run", *targets, "--executor", executor, "--keep-going", "--json", subprocess=True
+    )
+    assert out.exit_code == 1, out
+    stages = out.json["stages"]
+    assert stages["hostile::hangs_when_loaded"]["status"] == "failed"
+    assert stages["hostile::hangs_when_loaded"]["error"].startswith("StageTimeoutError")
+    assert stages["hostile::noisy"]["status"] == "succeeded"

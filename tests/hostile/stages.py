@@ -71,6 +71,15 @@ class HangsWhenShown:
         return (HangsWhenShown, ())
 
 
+class HangsWhenLoaded:
+    """A value whose unpickling (``__setstate__``, in the host for ``processes`` and
+    ``dask``) never returns until :data:`RELEASE` is set."""
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        RELEASE.wait()
+        self.__dict__.update(state)
+
+
 class InterruptingItems(dict[str, int]):
     """A dict whose ``items()`` raises KeyboardInterrupt: plugin code, not a Ctrl-C."""
 
@@ -179,6 +188,14 @@ def hangs_when_shown(ctx: StageContext) -> HangsWhenShown:
     return HangsWhenShown()
 
 
+@stage(timeout=1)
+def hangs_when_loaded(ctx: StageContext) -> HangsWhenLoaded:
+    """Not in :data:`STAGES`: its value hangs the host that unpickles it (other processes)."""
+    value = HangsWhenLoaded()
+    value.state = "set"  # type: ignore[attr-defined]
+    return value
+
+
 @stage
 def interrupting_items(ctx: StageContext) -> InterruptingItems:
     """Not in :data:`STAGES`: its value raises KeyboardInterrupt when iterated."""
@@ -236,5 +253,6 @@ def gini_register_stages(host: Any) -> list[Any]:
         raises_unprintable_interrupt,
         replaces_stdout,
         hangs_when_shown,
+        hangs_when_loaded,
         interrupting_items,
     ]

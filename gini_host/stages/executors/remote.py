@@ -33,7 +33,8 @@ from typing import TYPE_CHECKING, Any, ClassVar, Protocol, final
 
 import attrs
 
-from gini_host.errors import BoundaryError, ExecutorError
+from gini_host.bounded import call_with_limit
+from gini_host.errors import BoundaryError, ExecutorError, StageTimeoutError
 from gini_host.naming import import_name, import_object
 from gini_host.stages.context import StageContext
 from gini_host.stages.executors.threads import StageThreads, drain_queue
@@ -340,11 +341,24 @@ class CallBuilder:
         if reply.error is not None:
             raise _rebuild_exception(reply)
         assert reply.value is not None
-        try:
-            return pickle.loads(reply.value)
-        except Exception as exc:
-            why = ErrorInfo.describe(exc)
-            raise BoundaryError(stage.id, "its return value", TO_HOST, why) from exc
+        data = reply.value
+        if stage.timeout is None:
+            try:
+                return pickle.loads(data)
+            except Exception as exc:
+                why = ErrorInfo.describe(exc)
+                raise BoundaryError(stage.id, "its return value", TO_HOST, why) from exc
+        # Unpickling runs the value's own __setstate__ (plugin code) here in the host: one that
+        # never returned held the run forever, past the stage's timeout. It gets that timeout.
+        outcome = call_with_limit(lambda: pickle.loads(data), stage.timeout, "gini-unpickle")
+        if not outcome.finished:
+            raise StageTimeoutError(stage.id, stage.timeout)
+        if isinstance(outcome.error, Exception):
+            why = ErrorInfo.describe(outcome.error)
+            raise BoundaryError(stage.id, "its return value", TO_HOST, why) from outcome.error
+        if outcome.error is not None:
+            raise outcome.error
+        return outcome.value
 
 
 def dumps(value: object) -> bytes:
