@@ -7,6 +7,7 @@ are in ``make bench`` (docs/performance.md).
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 
@@ -19,8 +20,11 @@ HEAVY = ("loguru", "asyncio", "multiprocessing", "click", "rich", "gini_host.ker
 def imported_after(code: str) -> set[str]:
     """The modules loaded in a fresh interpreter once ``code`` ran."""
     probe = f"{code}\nimport json, sys\nprint(json.dumps(sorted(sys.modules)))"
+    # Without a coverage tool's start-up hook (`make coverage` measures subprocesses): what
+    # it imports itself, multiprocessing among them, is not the host's.
+    env = {k: v for k, v in os.environ.items() if not k.startswith("COVERAGE_")}
     done = subprocess.run(
-        [sys.executable, "-c", probe], capture_output=True, text=True, check=False
+        [sys.executable, "-c", probe], capture_output=True, text=True, check=False, env=env
     )
     assert done.returncode == 0, done.stderr
     return set(json.loads(done.stdout.splitlines()[-1]))
