@@ -14,7 +14,8 @@ waited for it forever.
 
 from __future__ import annotations
 
-import asyncio
+# asyncio is imported where a coroutine is involved, not here: every host boot imports this
+# module, and a sequential run of plain stages never needs the ~10 ms asyncio costs.
 import signal
 import threading
 import time
@@ -84,6 +85,8 @@ def call_body(stage: Stage, ctx: StageContext) -> Any:
     entry = capture.enter(stage.id)
     try:
         if stage.is_async:
+            import asyncio  # only a coroutine stage needs it (see the module's imports)
+
             return asyncio.run(stage.function(ctx))
         return stage.function(ctx)
     finally:
@@ -123,6 +126,8 @@ def _call_with_timeout(stage: Stage, ctx: StageContext, timeout: float, grace: f
 
 async def _await_with_timeout(stage: Stage, ctx: StageContext, timeout: float) -> Any:
     """Await the body, cancelling its task past ``timeout`` (a real stop, no grace needed)."""
+    import asyncio  # loaded already: this runs on the async executor's loop
+
     deadline = asyncio.timeout(timeout)
     try:
         async with deadline:
@@ -144,6 +149,8 @@ async def _await_body(stage: Stage, ctx: StageContext) -> Any:
 
 def _own_task_cancelled() -> bool:
     """Whether the running task is being cancelled (not a CancelledError the body made)."""
+    import asyncio  # loaded already: this runs on the async executor's loop
+
     task = asyncio.current_task()
     return task is not None and task.cancelling() > 0
 
@@ -445,6 +452,8 @@ async def run_stage_async(
     A body that blocks the loop never reaches an ``await`` where it could be cancelled:
     ``watch`` is told each attempt's deadline, to interrupt it from outside.
     """
+    import asyncio  # loaded already: this runs on the async executor's loop
+
     started = time.time()
     clock = time.perf_counter()
     policy: _Attempts | None = None

@@ -116,3 +116,13 @@ def test_version_output_is_the_same_on_both_paths(gini_cli):
     assert fast.exit_code == slow.exit_code == 0
     assert fast.stdout == slow.stdout
     assert fast.stdout.startswith("gini-host, version ")
+
+
+def test_the_kernel_and_the_sequential_executor_import_no_asyncio():
+    """The host and the sequential executor leave asyncio and multiprocessing to the
+    executors that need them (a coroutine stage, ``async``, ``processes``)."""
+    modules = imported_after(
+        "import gini_host.kernel.host, gini_host.stages.executors.sequential, "
+        "gini_host.stages.executors.threads"
+    )
+    assert sorted(m for m in modules if m.split(".")[0] in ("asyncio", "multiprocessing")) == []
